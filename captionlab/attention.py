@@ -7,12 +7,12 @@ Docs: https://captionlab.github.io/captionlab/attention.html.md"""
 # %% auto #0
 __all__ = ['SoftAttention', 'ContextGate', 'doubly_stochastic_penalty']
 
-# %% ../nbs/03_attention.ipynb #e0ab7fae
+# %% ../nbs/03_attention.ipynb #0906ce1d
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-# %% ../nbs/03_attention.ipynb #ca5f7d76
+# %% ../nbs/03_attention.ipynb #bd684072
 class SoftAttention(nn.Module):
     "Additive soft attention over P cells: $\\alpha=\\mathrm{softmax}(w^T\\tanh(W_f f + W_h h))$, context $=\\sum_p \\alpha_p f_p$."
     def __init__(self,
@@ -50,7 +50,7 @@ class SoftAttention(nn.Module):
         if mask is not None: e = e.masked_fill(~mask[:, None], float('-inf'))    # (B, K, P)
         return e
 
-# %% ../nbs/03_attention.ipynb #f1a168a8
+# %% ../nbs/03_attention.ipynb #c5da91a5
 class ContextGate(nn.Module):
     "The gating scalar $\\beta = \\sigma(W h + b)$ that scales the attention context."
     def __init__(self,
@@ -64,7 +64,7 @@ class ContextGate(nn.Module):
                )->torch.Tensor: # (..., 1) gate in (0, 1)
         return torch.sigmoid(self.lin(h))                     # (..., 1)
 
-# %% ../nbs/03_attention.ipynb #a14f6a17
+# %% ../nbs/03_attention.ipynb #fbbf866f
 def doubly_stochastic_penalty(alphas:torch.Tensor, # (B, T, P) attention weights of every step
                               mask:torch.Tensor=None, # (B, T) bool/0-1, True for real (non-padding) steps
                              )->torch.Tensor:          # scalar: mean over B of sum_p (1 - sum_t alpha_tp)^2

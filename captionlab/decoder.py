@@ -7,7 +7,7 @@ Docs: https://captionlab.github.io/captionlab/decoder.html.md"""
 # %% auto #0
 __all__ = ['DecoderConfig', 'CaptionDecoder', 'Decoded', 'greedy_decode', 'beam_search']
 
-# %% ../nbs/04_decoder.ipynb #9faecfa4
+# %% ../nbs/04_decoder.ipynb #11107a45
 from dataclasses import dataclass, asdict
 import torch
 import torch.nn as nn
@@ -22,8 +22,9 @@ from PIL import Image
 from fastcore.test import test_eq, test_close, test_fail
 from .data import Vocab, DictFeatures, CaptionDataset, collate_captions
 from .shapes import make_shapes_world, shapes_records, cell_labels, COLOURS, SHAPES
+torch.set_num_threads(1)   # the models here are tiny: extra threads only add waiting
 
-# %% ../nbs/04_decoder.ipynb #a1f8cdfb
+# %% ../nbs/04_decoder.ipynb #2f473b67
 @dataclass
 class DecoderConfig:
     "Sizes of the attention LSTM decoder."
@@ -34,7 +35,7 @@ class DecoderConfig:
     att_dim:int=512       # A, attention space size
     dropout:float=0.5     # dropout on h before the output layer
 
-# %% ../nbs/04_decoder.ipynb #d5f2ad46
+# %% ../nbs/04_decoder.ipynb #e35a9120
 class CaptionDecoder(nn.Module):
     "Show, Attend and Tell decoder: attention over P cells, gated context, LSTMCell, output layer."
     def __init__(self, cfg:DecoderConfig):
@@ -74,7 +75,7 @@ class CaptionDecoder(nn.Module):
         logits = self.fc(self.drop(torch.stack(hs, 1)))          # (B, T, V)
         return logits, torch.stack(alphas, 1)                    # (B, T, V), (B, T, P)
 
-# %% ../nbs/04_decoder.ipynb #bf77a78f
+# %% ../nbs/04_decoder.ipynb #cc46d054
 @dataclass
 class _Memory:
     "Per-image work done once before the step loop."
@@ -84,6 +85,10 @@ class _Memory:
     b_h:torch.Tensor          # (A + 1 + 4H,)
     w_z:torch.Tensor          # (4H, C) LSTM input weights of the context
     fz:torch.Tensor=None      # (B, P, 4H) W_iz f, when precomputed
+
+    def head(self, b):
+        "The memory of the first b images."
+        return _Memory(self.feats[:b], self.proj[:b], self.w_h, self.b_h, self.w_z, None if self.fz is None else self.fz[:b])
 
 def _fused_weights(m):
     "Stack attention-query, gate and LSTM recurrent weights into one (A + 1 + 4H, H) matrix."
@@ -116,25 +121,36 @@ def _cell(self:CaptionDecoder, mem:_Memory, gx, h, c):
 
 def _forward(self:CaptionDecoder,
              feats:torch.Tensor,   # (B, P, C) image features
-             tokens:torch.Tensor,  # (B, T+1) token ids: <bos> words <eos> <pad>...
+             tokens:torch.Tensor,  # (B, T+1) token ids: <bos> words <eos> <pad>..., padding only at the end
              fast:bool=True,       # the fused fast path (False: `forward_plain`, one `step` at a time)
             )->tuple:              # logits (B, T, V), attention weights (B, T, P)
     "Teacher-forced forward: input `tokens[:, :-1]`, predicting `tokens[:, 1:]`."
     if not fast: return self.forward_plain(feats, tokens)
+    B, T = tokens.shape[0], tokens.shape[1] - 1
+    steps, order = (tokens[:, 1:] != PAD).sum(1).sort(descending=True)         # (B,) longest first
+    running = (steps[None] > torch.arange(T, device=steps.device)[:, None]).sum(1).tolist()  # captions running at each step
+    feats = feats[order]                                                        # (B, P, C)
     mem = self._memory(feats)
-    gx = self._word_gates(tokens[:, :-1])                        # (B, T, 4H)
-    h, c = (s[:, None] for s in self.init_state(feats))          # (B, 1, H)
+    gx = self._word_gates(tokens[order, :-1]).unbind(1)                         # T x (B, 4H)
+    h, c = (s[:, None] for s in self.init_state(feats))                         # (B, 1, H)
     hs, alphas = [], []
-    for t in range(gx.shape[1]):
-        h, c, a = self._cell(mem, gx[:, t:t + 1], h, c)          # (B, 1, H), (B, 1, H), (B, 1, P)
-        hs.append(h); alphas.append(a)
-    logits = self.fc(self.drop(torch.cat(hs, 1)))                # (B, T, V)
-    return logits, torch.cat(alphas, 1)                          # (B, T, V), (B, T, P)
+    for t, b in enumerate(running):
+        if b == 0: break
+        m, x = (mem, gx[t]) if b == B else (mem.head(b), gx[t][:b])             # the b captions still running
+        h, c, a = self._cell(m, x[:, None], h[:b], c[:b])                       # (b, 1, H), (b, 1, H), (b, 1, P)
+        hs.append(h[:, 0]); alphas.append(a[:, 0])
+    rows = torch.cat([order[:b] for b in running])                              # (N,) batch row of each real step
+    cols = torch.cat([torch.full((b,), t, device=order.device) for t, b in enumerate(running)])  # (N,) its step
+    logits = self.fc(self.drop(torch.cat(hs)))                                  # (N, V): real steps only
+    V, P = logits.shape[1], alphas[0].shape[1]
+    logits = logits.new_zeros(B, T, V).index_put((rows, cols), logits)          # (B, T, V)
+    alphas = logits.new_zeros(B, T, P).index_put((rows, cols), torch.cat(alphas))  # (B, T, P)
+    return logits, alphas
 
 CaptionDecoder._memory, CaptionDecoder._word_gates, CaptionDecoder._cell = _memory, _word_gates, _cell
 CaptionDecoder.forward = _forward
 
-# %% ../nbs/04_decoder.ipynb #53551e4e
+# %% ../nbs/04_decoder.ipynb #07a1b45a
 @dataclass
 class Decoded:
     "Captions from `greedy_decode` or `beam_search`."
@@ -190,7 +206,7 @@ def greedy_decode(model:CaptionDecoder,  # a trained decoder (switched to eval h
         tok = w[:, None]                                                      # (B, 1)
     return _unpack(out, alphas, score)
 
-# %% ../nbs/04_decoder.ipynb #07ad9696
+# %% ../nbs/04_decoder.ipynb #30d1740a
 def _pick(x, beam):
     "Rows of x (B, K, ...) picked by beam (B, K)."
     return x.gather(1, beam.view(*beam.shape, *[1] * (x.dim() - 2)).expand(-1, -1, *x.shape[2:]))
@@ -205,31 +221,34 @@ def beam_search(model:CaptionDecoder,  # a trained decoder (switched to eval her
     "Caption each image with beam search, all images and beams in one batch."
     model.eval()
     B, P, _ = feats.shape
-    H, V = model.cfg.hid_dim, model.cfg.vocab_size
+    V, ninf = model.cfg.vocab_size, float('-inf')
     mem = model._memory(feats, precompute_ctx=k * max_len > P)
-    h, c = (s[:, None].expand(B, k, H).contiguous() for s in model.init_state(feats))  # (B, K, H)
-    tok = feats.new_full((B, k), BOS, dtype=torch.long)                       # (B, K)
-    score = feats.new_zeros(B, k); score[:, 1:] = float('-inf')               # (B, K): one live beam at first
-    length, done = feats.new_zeros(B, k), torch.zeros(B, k, dtype=torch.bool, device=feats.device)
-    out = feats.new_full((B, k, max_len), PAD, dtype=torch.long)              # (B, K, L)
-    alphas = feats.new_zeros(B, k, max_len, P)                                # (B, K, L, P)
+    h, c = (s[:, None] for s in model.init_state(feats))                      # (B, 1, H): one beam at first
+    tok = feats.new_full((B, 1), BOS, dtype=torch.long)                       # (B, 1)
+    score, length = feats.new_zeros(B, 1), feats.new_zeros(B, 1)              # (B, 1)
+    done = torch.zeros(B, 1, dtype=torch.bool, device=feats.device)           # (B, 1)
+    beams, words, alphas = [], [], []                                         # per step: (B, K) parent, (B, K) word, (B, K, P)
     for t in range(max_len):
         logp, alpha, h, c = _decode_step(model, mem, tok, h, c)               # (B, K, V), (B, K, P)
-        logp[..., PAD] = float('-inf')                                        # live beams never write <pad>
-        logp = logp.masked_fill(done[..., None], float('-inf'))               # finished beams only ...
-        logp[..., PAD] = logp[..., PAD].masked_fill(done, 0.)                 # ... continue with <pad>, free
-        cand = (score[..., None] + logp).view(B, k * V)                       # (B, K*V)
-        new_len = (length + ~done).repeat_interleave(V, 1)                    # (B, K*V)
-        _, j = (cand / new_len if length_norm else cand).topk(k, -1)          # (B, K)
-        beam, word = j // V, j % V                                            # (B, K) integer division
-        score, length = cand.gather(1, j), new_len.gather(1, j)               # (B, K)
-        h, c, done = _pick(h, beam), _pick(c, beam), _pick(done, beam)        # (B, K, H), (B, K)
-        out, alphas = _pick(out, beam), _pick(alphas, beam)                   # (B, K, L), (B, K, L, P)
-        out[:, :, t] = word; alphas[:, :, t] = _pick(alpha, beam)
-        done = done | (word == EOS)
+        logp[..., PAD] = ninf                                                 # live beams never write <pad>
+        if done.any():                                                        # finished beams only continue
+            logp.masked_fill_(done[..., None], ninf)                          # with <pad>, at no cost
+            logp[..., PAD].masked_fill_(done, 0.)
+        cand = score[..., None] + logp                                        # (B, K, V)
+        new_len = length + ~done                                              # (B, K)
+        rank = cand / new_len[..., None] if length_norm else cand             # (B, K, V)
+        _, j = rank.view(B, -1).topk(k, -1)                                   # (B, k)
+        beam, word = j // V, j % V                                            # (B, k): integer division
+        score, length = cand.view(B, -1).gather(1, j), new_len.gather(1, beam)  # (B, k)
+        h, c, done = _pick(h, beam), _pick(c, beam), done.gather(1, beam) | (word == EOS)  # (B, k, H), (B, k)
+        beams.append(beam); words.append(word); alphas.append(_pick(alpha, beam))
         if done.all(): break
-        tok = word                                                            # (B, K)
-    final = score / length if length_norm else score                          # (B, K)
-    best = final.argmax(1)                                                    # (B,)
-    rows = torch.arange(B, device=feats.device)
-    return _unpack(out[rows, best], alphas[rows, best], final[rows, best])
+        tok = word                                                            # (B, k)
+    final = score / length if length_norm else score                          # (B, k)
+    best = final.argmax(1, keepdim=True)                                      # (B, 1)
+    out, att, cur = [], [], best
+    for beam, word, alpha in zip(beams[::-1], words[::-1], alphas[::-1]):     # follow the parents back
+        out.append(word.gather(1, cur)); att.append(_pick(alpha, cur))        # (B, 1), (B, 1, P)
+        cur = beam.gather(1, cur)                                             # (B, 1)
+    out, att = torch.cat(out[::-1], 1), torch.cat(att[::-1], 1)               # (B, L), (B, L, P)
+    return _unpack(out, att, final.gather(1, best)[:, 0])
