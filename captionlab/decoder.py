@@ -7,7 +7,7 @@ Docs: https://captionlab.github.io/captionlab/decoder.html.md"""
 # %% auto #0
 __all__ = ['DecoderConfig', 'CaptionDecoder', 'Decoded', 'greedy_decode', 'beam_search']
 
-# %% ../nbs/04_decoder.ipynb #11107a45
+# %% ../nbs/04_decoder.ipynb #6c229884
 from dataclasses import dataclass, asdict
 import torch
 import torch.nn as nn
@@ -15,16 +15,7 @@ import torch.nn.functional as F
 from .data import PAD, BOS, EOS, MAX_LEN
 from .attention import SoftAttention, ContextGate
 
-import math, tempfile, time
-import numpy as np
-import matplotlib.pyplot as plt
-from PIL import Image
-from fastcore.test import test_eq, test_close, test_fail
-from .data import Vocab, DictFeatures, CaptionDataset, collate_captions
-from .shapes import make_shapes_world, shapes_records, cell_labels, COLOURS, SHAPES
-torch.set_num_threads(1)   # the models here are tiny: extra threads only add waiting
-
-# %% ../nbs/04_decoder.ipynb #2f473b67
+# %% ../nbs/04_decoder.ipynb #e8290833
 @dataclass
 class DecoderConfig:
     "Sizes of the attention LSTM decoder."
@@ -35,7 +26,7 @@ class DecoderConfig:
     att_dim:int=512       # A, attention space size
     dropout:float=0.5     # dropout on h before the output layer
 
-# %% ../nbs/04_decoder.ipynb #e35a9120
+# %% ../nbs/04_decoder.ipynb #bf44ef73
 class CaptionDecoder(nn.Module):
     "Show, Attend and Tell decoder: attention over P cells, gated context, LSTMCell, output layer."
     def __init__(self, cfg:DecoderConfig):
@@ -75,7 +66,7 @@ class CaptionDecoder(nn.Module):
         logits = self.fc(self.drop(torch.stack(hs, 1)))          # (B, T, V)
         return logits, torch.stack(alphas, 1)                    # (B, T, V), (B, T, P)
 
-# %% ../nbs/04_decoder.ipynb #cc46d054
+# %% ../nbs/04_decoder.ipynb #89b90817
 @dataclass
 class _Memory:
     "Per-image work done once before the step loop."
@@ -85,10 +76,36 @@ class _Memory:
     b_h:torch.Tensor          # (A + 1 + 4H,)
     w_z:torch.Tensor          # (4H, C) LSTM input weights of the context
     fz:torch.Tensor=None      # (B, P, 4H) W_iz f, when precomputed
+    acc:tuple=None            # ([], []) where training defers the weight gradients of w_h and w_z
 
     def head(self, b):
         "The memory of the first b images."
-        return _Memory(self.feats[:b], self.proj[:b], self.w_h, self.b_h, self.w_z, None if self.fz is None else self.fz[:b])
+        return _Memory(self.feats[:b], self.proj[:b], self.w_h, self.b_h, self.w_z, None if self.fz is None else self.fz[:b], self.acc)
+
+class _DeferredLinear(torch.autograd.Function):
+    "x @ w.T whose weight gradient is not computed here: (x, grad) is left in `acc` for `_DeferredGrads`."
+    @staticmethod
+    def forward(ctx, x, w, acc):
+        ctx.save_for_backward(x, w); ctx.acc = acc
+        return x @ w.T
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        ctx.acc.append((x.flatten(0, -2), g.flatten(0, -2)))
+        return g @ w, None, None
+
+class _DeferredGrads(torch.autograd.Function):
+    "Identity on h0. Its backward runs after every step's, and turns the pairs left in `accs` into the gradients of `ws`, one product each."
+    @staticmethod
+    def forward(ctx, h0, accs, *ws): ctx.accs = accs; return h0.view_as(h0)
+    @staticmethod
+    def backward(ctx, g):
+        gws = [torch.cat([g for _, g in acc]).T @ torch.cat([x for x, _ in acc]) if acc else None for acc in ctx.accs]
+        for acc in ctx.accs: acc.clear()
+        return g, None, *gws
+
+def _linear(x, w, acc=None):
+    return x @ w.T if acc is None else _DeferredLinear.apply(x, w, acc)
 
 def _fused_weights(m):
     "Stack attention-query, gate and LSTM recurrent weights into one (A + 1 + 4H, H) matrix."
@@ -106,14 +123,22 @@ def _memory(self:CaptionDecoder, feats, precompute_ctx=False):
 def _word_gates(self:CaptionDecoder, tokens):
     "W_ie E y + biases for any tokens (..,) -> (.., 4H)."
     w_e = self.lstm.weight_ih[:, :self.cfg.emb_dim]                                      # (4H, E)
-    return F.linear(self.embed(tokens), w_e, self.lstm.bias_ih + self.lstm.bias_hh)     # (.., 4H)
+    gx = F.linear(self.embed(tokens.flatten()), w_e, self.lstm.bias_ih + self.lstm.bias_hh)  # (N, 4H)
+    return gx.view(*tokens.shape, -1)                                                    # (.., 4H)
+
+def _scores(att, proj, q, size=1 << 20):
+    "Attention scores (B, K, P); when decoding, in slices of images whose (K, P, A) sums stay in cache."
+    n = max(1, size // (q[0].numel() * proj.shape[1]))                                   # images per slice
+    if torch.is_grad_enabled() or n >= len(proj): return att.scores(proj, q)
+    return torch.cat([att.scores(p, x) for p, x in zip(proj.split(n), q.split(n))])
 
 def _cell(self:CaptionDecoder, mem:_Memory, gx, h, c):
     "One fast step for K states per image: gx (B, K, 4H), h, c (B, K, H)."
     A, H = self.cfg.att_dim, self.cfg.hid_dim
-    q, g, hh = F.linear(h, mem.w_h, mem.b_h).split([A, 1, 4 * H], -1)                   # (B, K, A), (B, K, 1), (B, K, 4H)
-    alpha = self.attention.scores(mem.proj, q).softmax(-1)                               # (B, K, P)
-    z = alpha @ mem.fz if mem.fz is not None else F.linear(alpha @ mem.feats, mem.w_z)   # (B, K, 4H)
+    acc_h, acc_z = mem.acc or (None, None)
+    q, g, hh = (_linear(h, mem.w_h, acc_h) + mem.b_h).split([A, 1, 4 * H], -1)         # (B, K, A), (B, K, 1), (B, K, 4H)
+    alpha = _scores(self.attention, mem.proj, q).softmax(-1)                             # (B, K, P)
+    z = alpha @ mem.fz if mem.fz is not None else _linear(alpha @ mem.feats, mem.w_z, acc_z)  # (B, K, 4H)
     gates = gx + hh + torch.sigmoid(g) * z                                               # (B, K, 4H)
     i, f, _, o = torch.sigmoid(gates).chunk(4, -1)                                       # (B, K, H) each
     c = f * c + i * torch.tanh(gates[..., 2 * H:3 * H])                                  # (B, K, H)
@@ -133,6 +158,9 @@ def _forward(self:CaptionDecoder,
     mem = self._memory(feats)
     gx = self._word_gates(tokens[order, :-1]).unbind(1)                         # T x (B, 4H)
     h, c = (s[:, None] for s in self.init_state(feats))                         # (B, 1, H)
+    if torch.is_grad_enabled():                                                 # weight gradients: one product, not one per step
+        mem.acc = ([], [])
+        h = _DeferredGrads.apply(h, mem.acc, mem.w_h, mem.w_z)                  # (B, 1, H)
     hs, alphas = [], []
     for t, b in enumerate(running):
         if b == 0: break
@@ -150,7 +178,7 @@ def _forward(self:CaptionDecoder,
 CaptionDecoder._memory, CaptionDecoder._word_gates, CaptionDecoder._cell = _memory, _word_gates, _cell
 CaptionDecoder.forward = _forward
 
-# %% ../nbs/04_decoder.ipynb #07a1b45a
+# %% ../nbs/04_decoder.ipynb #b1a7f8c8
 @dataclass
 class Decoded:
     "Captions from `greedy_decode` or `beam_search`."
@@ -163,14 +191,15 @@ class Decoded:
         return [vocab.decode(ids) for ids in self.ids]
 
 def _decode_step(model, mem, tok, h, c):
-    "Log-probabilities of the next word for K states per image: tok (B, K), h, c (B, K, H)."
+    "Scores (logits) of the next word for K states per image: tok (B, K), h, c (B, K, H)."
     h, c, alpha = model._cell(mem, model._word_gates(tok), h, c)              # (B, K, H), (B, K, H), (B, K, P)
-    return F.log_softmax(model.fc(h), -1), alpha, h, c                        # (B, K, V), (B, K, P)
+    B, K, H = h.shape
+    return model.fc(h.view(B * K, H)).view(B, K, -1), alpha, h, c             # (B, K, V), (B, K, P)
 
 def _plain_decode_step(model, mem, tok, h, c):
     "The same with `CaptionDecoder.step` (K must be 1)."
     h, c, alpha = model.step(mem.feats, mem.proj, tok[:, 0], h[:, 0], c[:, 0])  # (B, H), (B, H), (B, P)
-    return F.log_softmax(model.fc(h), -1)[:, None], alpha[:, None], h[:, None], c[:, None]
+    return model.fc(h)[:, None], alpha[:, None], h[:, None], c[:, None]
 
 def _unpack(out, alphas, scores):
     "Cut each row of out (B, L) at <eos>/<pad>; alphas (B, L, P)."
@@ -197,8 +226,8 @@ def greedy_decode(model:CaptionDecoder,  # a trained decoder (switched to eval h
     done = torch.zeros(B, dtype=torch.bool, device=feats.device)              # (B,)
     step = _decode_step if fast else _plain_decode_step
     for t in range(max_len):
-        logp, alpha, h, c = step(model, mem, tok, h, c)                       # (B, 1, V), (B, 1, P)
-        lp, w = logp[:, 0].max(-1)                                            # (B,), (B,)
+        logits, alpha, h, c = step(model, mem, tok, h, c)                     # (B, 1, V), (B, 1, P)
+        lp, w = F.log_softmax(logits[:, 0], -1).max(-1)                       # (B,), (B,)
         score += lp.masked_fill(done, 0.)
         out[:, t] = w.masked_fill(done, PAD); alphas[:, t] = alpha[:, 0]
         done |= w == EOS
@@ -206,7 +235,7 @@ def greedy_decode(model:CaptionDecoder,  # a trained decoder (switched to eval h
         tok = w[:, None]                                                      # (B, 1)
     return _unpack(out, alphas, score)
 
-# %% ../nbs/04_decoder.ipynb #30d1740a
+# %% ../nbs/04_decoder.ipynb #5ba892c6
 def _pick(x, beam):
     "Rows of x (B, K, ...) picked by beam (B, K)."
     return x.gather(1, beam.view(*beam.shape, *[1] * (x.dim() - 2)).expand(-1, -1, *x.shape[2:]))
@@ -229,14 +258,15 @@ def beam_search(model:CaptionDecoder,  # a trained decoder (switched to eval her
     done = torch.zeros(B, 1, dtype=torch.bool, device=feats.device)           # (B, 1)
     beams, words, alphas = [], [], []                                         # per step: (B, K) parent, (B, K) word, (B, K, P)
     for t in range(max_len):
-        logp, alpha, h, c = _decode_step(model, mem, tok, h, c)               # (B, K, V), (B, K, P)
-        logp[..., PAD] = ninf                                                 # live beams never write <pad>
-        if done.any():                                                        # finished beams only continue
-            logp.masked_fill_(done[..., None], ninf)                          # with <pad>, at no cost
-            logp[..., PAD].masked_fill_(done, 0.)
-        cand = score[..., None] + logp                                        # (B, K, V)
+        logits, alpha, h, c = _decode_step(model, mem, tok, h, c)             # (B, K, V), (B, K, P)
+        lse = logits.logsumexp(-1)                                            # (B, K): log p = logits - lse
+        some_done = bool(done.any())
+        if some_done: logits.masked_fill_(done[..., None], ninf)              # finished beams only continue
+        logits[..., PAD] = lse.masked_fill(~done, ninf)                       # with <pad>, at no cost; live ones never
+        cand = logits.add_((score - lse)[..., None])                          # (B, K, V) score + log p
         new_len = length + ~done                                              # (B, K)
-        rank = cand / new_len[..., None] if length_norm else cand             # (B, K, V)
+        # live beams all have the same length: dividing by it only matters once some beam is done
+        rank = cand / new_len[..., None] if length_norm and some_done else cand  # (B, K, V)
         _, j = rank.view(B, -1).topk(k, -1)                                   # (B, k)
         beam, word = j // V, j % V                                            # (B, k): integer division
         score, length = cand.view(B, -1).gather(1, j), new_len.gather(1, beam)  # (B, k)
