@@ -7,15 +7,16 @@ Docs: https://captionlab.github.io/captionlab/decoder.html.md"""
 # %% auto #0
 __all__ = ['DecoderConfig', 'CaptionDecoder', 'Decoded', 'greedy_decode', 'beam_search']
 
-# %% ../nbs/04_decoder.ipynb #6c229884
-from dataclasses import dataclass, asdict
+# %% ../nbs/04_decoder.ipynb #caec5e6b
+from contextlib import contextmanager
+from dataclasses import dataclass
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .data import PAD, BOS, EOS, MAX_LEN
 from .attention import SoftAttention, ContextGate
 
-# %% ../nbs/04_decoder.ipynb #e8290833
+# %% ../nbs/04_decoder.ipynb #31aa95b8
 @dataclass
 class DecoderConfig:
     "Sizes of the attention LSTM decoder."
@@ -26,7 +27,7 @@ class DecoderConfig:
     att_dim:int=512       # A, attention space size
     dropout:float=0.5     # dropout on h before the output layer
 
-# %% ../nbs/04_decoder.ipynb #bf44ef73
+# %% ../nbs/04_decoder.ipynb #ab6569d0
 class CaptionDecoder(nn.Module):
     "Show, Attend and Tell decoder: attention over P cells, gated context, LSTMCell, output layer."
     def __init__(self, cfg:DecoderConfig):
@@ -41,12 +42,19 @@ class CaptionDecoder(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
         self.fc = nn.Linear(H, V)
 
-    def init_state(self, feats):
-        "h0, c0 (B, H) from the mean feature."
+    def init_state(self,
+                   feats, # (B, P, C) image features
+                  ):      # h0, c0 (B, H)
+        "The first LSTM state, from the mean feature."
         mean = feats.mean(1)                                     # (B, C)
         return self.init_h(mean), self.init_c(mean)              # (B, H), (B, H)
 
-    def step(self, feats, proj, tok, h, c):
+    def step(self,
+             feats, # (B, P, C) image features
+             proj,  # (B, P, A) `attention.project(feats)`, computed once
+             tok,   # (B,) the previous word
+             h, c,  # (B, H) LSTM state
+            ):      # new h, c (B, H) and attention weights (B, P)
         "One plain decoder step: look, gate, read the last word, update the LSTM."
         ctx, alpha = self.attention(feats, h, proj)              # (B, C), (B, P)
         ctx = self.gate(h) * ctx                                 # (B, C)
@@ -54,7 +62,10 @@ class CaptionDecoder(nn.Module):
         h, c = self.lstm(x, (h, c))                              # (B, H), (B, H)
         return h, c, alpha
 
-    def forward_plain(self, feats, tokens):
+    def forward_plain(self,
+                      feats,  # (B, P, C) image features
+                      tokens, # (B, T+1) token ids, <bos> ... <eos> <pad>...
+                     ):       # logits (B, T, V), attention weights (B, T, P)
         "Teacher-forced forward, one `step` at a time: the readable reference for `forward`."
         x = tokens[:, :-1]                                       # (B, T)
         proj = self.attention.project(feats)                     # (B, P, A)
@@ -66,7 +77,7 @@ class CaptionDecoder(nn.Module):
         logits = self.fc(self.drop(torch.stack(hs, 1)))          # (B, T, V)
         return logits, torch.stack(alphas, 1)                    # (B, T, V), (B, T, P)
 
-# %% ../nbs/04_decoder.ipynb #89b90817
+# %% ../nbs/04_decoder.ipynb #f1a6e5ac
 @dataclass
 class _Memory:
     "Per-image work done once before the step loop."
@@ -90,9 +101,9 @@ class _DeferredLinear(torch.autograd.Function):
         return x @ w.T
     @staticmethod
     def backward(ctx, g):
-        x, w = ctx.saved_tensors
+        x, w = ctx.saved_tensors                                          # under autocast g may be half, w float
         ctx.acc.append((x.flatten(0, -2), g.flatten(0, -2)))
-        return g @ w, None, None
+        return g @ w.to(g.dtype), None, None
 
 class _DeferredGrads(torch.autograd.Function):
     "Identity on h0. Its backward runs after every step's, and turns the pairs left in `accs` into the gradients of `ws`, one product each."
@@ -100,7 +111,7 @@ class _DeferredGrads(torch.autograd.Function):
     def forward(ctx, h0, accs, *ws): ctx.accs = accs; return h0.view_as(h0)
     @staticmethod
     def backward(ctx, g):
-        gws = [torch.cat([g for _, g in acc]).T @ torch.cat([x for x, _ in acc]) if acc else None for acc in ctx.accs]
+        gws = [torch.cat([g for _, g in acc]).T @ torch.cat([x.to(g.dtype) for x, g in acc]) if acc else None for acc in ctx.accs]
         for acc in ctx.accs: acc.clear()
         return g, None, *gws
 
@@ -148,12 +159,16 @@ def _forward(self:CaptionDecoder,
              feats:torch.Tensor,   # (B, P, C) image features
              tokens:torch.Tensor,  # (B, T+1) token ids: <bos> words <eos> <pad>..., padding only at the end
              fast:bool=True,       # the fused fast path (False: `forward_plain`, one `step` at a time)
+             shrink:bool=None,     # skip finished captions (default: on CPU only; fixed shapes suit GPUs and CUDA graphs)
             )->tuple:              # logits (B, T, V), attention weights (B, T, P)
     "Teacher-forced forward: input `tokens[:, :-1]`, predicting `tokens[:, 1:]`."
     if not fast: return self.forward_plain(feats, tokens)
     B, T = tokens.shape[0], tokens.shape[1] - 1
-    steps, order = (tokens[:, 1:] != PAD).sum(1).sort(descending=True)         # (B,) longest first
-    running = (steps[None] > torch.arange(T, device=steps.device)[:, None]).sum(1).tolist()  # captions running at each step
+    if shrink is None: shrink = feats.device.type == 'cpu'
+    if shrink:
+        steps, order = (tokens[:, 1:] != PAD).sum(1).sort(descending=True)     # (B,) longest first
+        running = (steps[None] > torch.arange(T, device=steps.device)[:, None]).sum(1).tolist()  # captions running at each step
+    else: order, running = torch.arange(B, device=tokens.device), [B] * T      # every row, every step: no host sync
     feats = feats[order]                                                        # (B, P, C)
     mem = self._memory(feats)
     gx = self._word_gates(tokens[order, :-1]).unbind(1)                         # T x (B, 4H)
@@ -167,6 +182,8 @@ def _forward(self:CaptionDecoder,
         m, x = (mem, gx[t]) if b == B else (mem.head(b), gx[t][:b])             # the b captions still running
         h, c, a = self._cell(m, x[:, None], h[:b], c[:b])                       # (b, 1, H), (b, 1, H), (b, 1, P)
         hs.append(h[:, 0]); alphas.append(a[:, 0])
+    if not shrink:
+        return self.fc(self.drop(torch.stack(hs, 1))), torch.stack(alphas, 1)   # (B, T, V), (B, T, P)
     rows = torch.cat([order[:b] for b in running])                              # (N,) batch row of each real step
     cols = torch.cat([torch.full((b,), t, device=order.device) for t, b in enumerate(running)])  # (N,) its step
     logits = self.fc(self.drop(torch.cat(hs)))                                  # (N, V): real steps only
@@ -178,7 +195,7 @@ def _forward(self:CaptionDecoder,
 CaptionDecoder._memory, CaptionDecoder._word_gates, CaptionDecoder._cell = _memory, _word_gates, _cell
 CaptionDecoder.forward = _forward
 
-# %% ../nbs/04_decoder.ipynb #b1a7f8c8
+# %% ../nbs/04_decoder.ipynb #f307bbe4
 @dataclass
 class Decoded:
     "Captions from `greedy_decode` or `beam_search`."
@@ -201,6 +218,14 @@ def _plain_decode_step(model, mem, tok, h, c):
     h, c, alpha = model.step(mem.feats, mem.proj, tok[:, 0], h[:, 0], c[:, 0])  # (B, H), (B, H), (B, P)
     return model.fc(h)[:, None], alpha[:, None], h[:, None], c[:, None]
 
+@contextmanager
+def _evaluating(model):
+    "Eval mode (no dropout) inside, the model's own mode again after."
+    was = model.training
+    model.eval()
+    try: yield
+    finally: model.train(was)
+
 def _unpack(out, alphas, scores):
     "Cut each row of out (B, L) at <eos>/<pad>; alphas (B, L, P)."
     ids, als = [], []
@@ -210,24 +235,26 @@ def _unpack(out, alphas, scores):
     return Decoded(ids, scores, als)
 
 @torch.no_grad()
-def greedy_decode(model:CaptionDecoder,  # a trained decoder (switched to eval here)
+def greedy_decode(model:CaptionDecoder,  # a trained decoder (run in eval mode)
                   feats:torch.Tensor,    # (B, P, C) image features
                   max_len:int=MAX_LEN,   # most words per caption
                   fast:bool=True,        # use the fused step (False: `CaptionDecoder.step`)
                  )->Decoded:
     "Caption each image with the most likely word at every step."
-    model.eval()
+    with _evaluating(model): return _greedy(model, feats, max_len, fast)
+
+def _greedy(model, feats, max_len, fast):
     B, P, _ = feats.shape
     mem = model._memory(feats)
     h, c = (s[:, None] for s in model.init_state(feats))                      # (B, 1, H)
     tok = feats.new_full((B, 1), BOS, dtype=torch.long)                       # (B, 1)
     out = feats.new_full((B, max_len), PAD, dtype=torch.long)                 # (B, L)
-    alphas, score = feats.new_zeros(B, max_len, P), feats.new_zeros(B)        # (B, L, P), (B,)
+    alphas, score = feats.new_zeros(B, max_len, P), feats.new_zeros(B, dtype=torch.float)  # (B, L, P), (B,)
     done = torch.zeros(B, dtype=torch.bool, device=feats.device)              # (B,)
     step = _decode_step if fast else _plain_decode_step
     for t in range(max_len):
         logits, alpha, h, c = step(model, mem, tok, h, c)                     # (B, 1, V), (B, 1, P)
-        lp, w = F.log_softmax(logits[:, 0], -1).max(-1)                       # (B,), (B,)
+        lp, w = F.log_softmax(logits[:, 0].float(), -1).max(-1)               # (B,), (B,)
         score += lp.masked_fill(done, 0.)
         out[:, t] = w.masked_fill(done, PAD); alphas[:, t] = alpha[:, 0]
         done |= w == EOS
@@ -235,30 +262,33 @@ def greedy_decode(model:CaptionDecoder,  # a trained decoder (switched to eval h
         tok = w[:, None]                                                      # (B, 1)
     return _unpack(out, alphas, score)
 
-# %% ../nbs/04_decoder.ipynb #5ba892c6
+# %% ../nbs/04_decoder.ipynb #cf962944
 def _pick(x, beam):
     "Rows of x (B, K, ...) picked by beam (B, K)."
     return x.gather(1, beam.view(*beam.shape, *[1] * (x.dim() - 2)).expand(-1, -1, *x.shape[2:]))
 
 @torch.no_grad()
-def beam_search(model:CaptionDecoder,  # a trained decoder (switched to eval here)
+def beam_search(model:CaptionDecoder,  # a trained decoder (run in eval mode)
                 feats:torch.Tensor,    # (B, P, C) image features
                 k:int=5,               # beam size
                 max_len:int=MAX_LEN,   # most words per caption
                 length_norm:bool=True, # rank by log-probability per token instead of the total
                )->Decoded:
     "Caption each image with beam search, all images and beams in one batch."
-    model.eval()
+    with _evaluating(model): return _beam(model, feats, k, max_len, length_norm)
+
+def _beam(model, feats, k, max_len, length_norm):
     B, P, _ = feats.shape
     V, ninf = model.cfg.vocab_size, float('-inf')
     mem = model._memory(feats, precompute_ctx=k * max_len > P)
     h, c = (s[:, None] for s in model.init_state(feats))                      # (B, 1, H): one beam at first
     tok = feats.new_full((B, 1), BOS, dtype=torch.long)                       # (B, 1)
-    score, length = feats.new_zeros(B, 1), feats.new_zeros(B, 1)              # (B, 1)
+    score, length = (feats.new_zeros(B, 1, dtype=torch.float) for _ in range(2))  # (B, 1): float even under bf16
     done = torch.zeros(B, 1, dtype=torch.bool, device=feats.device)           # (B, 1)
     beams, words, alphas = [], [], []                                         # per step: (B, K) parent, (B, K) word, (B, K, P)
     for t in range(max_len):
         logits, alpha, h, c = _decode_step(model, mem, tok, h, c)             # (B, K, V), (B, K, P)
+        logits = logits.float()                                               # scores add up in float32
         lse = logits.logsumexp(-1)                                            # (B, K): log p = logits - lse
         some_done = bool(done.any())
         if some_done: logits.masked_fill_(done[..., None], ninf)              # finished beams only continue
