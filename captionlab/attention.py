@@ -7,12 +7,12 @@ Docs: https://captionlab.github.io/captionlab/attention.html.md"""
 # %% auto #0
 __all__ = ['SoftAttention', 'ContextGate', 'doubly_stochastic_penalty']
 
-# %% ../nbs/03_attention.ipynb #aa09f201
+# %% ../nbs/03_attention.ipynb #40ebe9a6
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-# %% ../nbs/03_attention.ipynb #3f654e0c
+# %% ../nbs/03_attention.ipynb #536a3e7c
 class SoftAttention(nn.Module):
     "Additive soft attention over P cells: $\\alpha=\\mathrm{softmax}(w^T\\tanh(W_f f + W_h h))$, context $=\\sum_p \\alpha_p f_p$."
     def __init__(self,
@@ -50,7 +50,7 @@ class SoftAttention(nn.Module):
         if mask is not None: e = e.masked_fill(~mask[:, None], float('-inf'))    # (B, K, P)
         return e
 
-# %% ../nbs/03_attention.ipynb #f13f25b5
+# %% ../nbs/03_attention.ipynb #9a336abc
 class ContextGate(nn.Module):
     "The gating scalar $\\beta = \\sigma(W h + b)$ that scales the attention context."
     def __init__(self,
@@ -64,7 +64,7 @@ class ContextGate(nn.Module):
                )->torch.Tensor: # (..., 1) gate in (0, 1)
         return torch.sigmoid(self.lin(h))                     # (..., 1)
 
-# %% ../nbs/03_attention.ipynb #fbd6559b
+# %% ../nbs/03_attention.ipynb #10465c23
 def doubly_stochastic_penalty(alphas:torch.Tensor, # (B, T, P) attention weights of every step
                               mask:torch.Tensor=None, # (B, T) bool/0-1, True for real (non-padding) steps
                              )->torch.Tensor:          # scalar: mean over B of sum_p (1 - sum_t alpha_tp)^2

@@ -7,7 +7,7 @@ Docs: https://captionlab.github.io/captionlab/decoder.html.md"""
 # %% auto #0
 __all__ = ['DecoderConfig', 'CaptionDecoder', 'Decoded', 'greedy_decode', 'beam_search']
 
-# %% ../nbs/04_decoder.ipynb #2ecf9939
+# %% ../nbs/04_decoder.ipynb #dee43dbd
 from contextlib import contextmanager
 from dataclasses import dataclass
 import torch
@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from .data import PAD, BOS, EOS, MAX_LEN
 from .attention import SoftAttention, ContextGate
 
-# %% ../nbs/04_decoder.ipynb #dee60368
+# %% ../nbs/04_decoder.ipynb #3ab067e9
 @dataclass
 class DecoderConfig:
     "Sizes of the attention LSTM decoder."
@@ -27,7 +27,7 @@ class DecoderConfig:
     att_dim:int=512       # A, attention space size
     dropout:float=0.5     # dropout on h before the output layer
 
-# %% ../nbs/04_decoder.ipynb #ec0d38d1
+# %% ../nbs/04_decoder.ipynb #9e16e5f1
 class CaptionDecoder(nn.Module):
     "Show, Attend and Tell decoder: attention over P cells, gated context, LSTMCell, output layer."
     def __init__(self, cfg:DecoderConfig):
@@ -77,7 +77,7 @@ class CaptionDecoder(nn.Module):
         logits = self.fc(self.drop(torch.stack(hs, 1)))          # (B, T, V)
         return logits, torch.stack(alphas, 1)                    # (B, T, V), (B, T, P)
 
-# %% ../nbs/04_decoder.ipynb #3c48374e
+# %% ../nbs/04_decoder.ipynb #87d55b3e
 @dataclass
 class _Memory:
     "Per-image work done once before the step loop."
@@ -195,7 +195,7 @@ def _forward(self:CaptionDecoder,
 CaptionDecoder._memory, CaptionDecoder._word_gates, CaptionDecoder._cell = _memory, _word_gates, _cell
 CaptionDecoder.forward = _forward
 
-# %% ../nbs/04_decoder.ipynb #86f5bd43
+# %% ../nbs/04_decoder.ipynb #72e572ea
 @dataclass
 class Decoded:
     "Captions from `greedy_decode` or `beam_search`."
@@ -262,7 +262,7 @@ def _greedy(model, feats, max_len, fast):
         tok = w[:, None]                                                      # (B, 1)
     return _unpack(out, alphas, score)
 
-# %% ../nbs/04_decoder.ipynb #53b2f632
+# %% ../nbs/04_decoder.ipynb #7ded3893
 def _pick(x, beam):
     "Rows of x (B, K, ...) picked by beam (B, K)."
     return x.gather(1, beam.view(*beam.shape, *[1] * (x.dim() - 2)).expand(-1, -1, *x.shape[2:]))
