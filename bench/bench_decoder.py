@@ -10,8 +10,18 @@ Both run on the same random features (B, 49, 2048) and random captions of 10–2
 to 22), vocabulary 8,000, embedding/attention/hidden 512. Rounds alternate reference and ours in
 the same process so that a shared, noisy CPU slows both alike; the median round is reported.
 
-    python bench/bench_decoder.py                      # CPU: batch 32 and 256, beam k=5
+    python bench/bench_decoder.py --threads 1          # CPU: batch 32 and 256, beam k=5
     python bench/bench_decoder.py --device cuda --gpu  # adds CUDA graphs and bf16 beam search
+
+On CPU cores shared with other jobs, use `--threads 1`: with two threads every parallel op waits
+for a descheduled partner and both sides slow down 5-10x (measured here: reference 2.7 vs 12-18
+captions/s), which says more about the machine than about either decoder.
+
+Measured 2026-11-25 on the project's machine (Intel Xeon, 2 shared cores, torch 2.14.1, 1 thread),
+two full runs: training batch 32: reference 12.2 / 18.1 captions/s, ours 37.6 / 58.7 (3.1x / 3.3x),
+ours with fused Adam 43.1 / 66.3 (3.5x / 3.7x); batch 256: reference 15.7 / 15.7, ours 43.3 / 66.2
+(2.8x / 4.2x), fused 46.7 / 68.7 (3.0x / 4.4x); beam k=5: reference 2.8 / 3.2 images/s, ours
+31.4 / 32.3 (11.0x / 10.2x). No GPU was available; the `--gpu` section has not been run.
 
 The GPU section (`--gpu`) needs a CUDA device; it was written without one at hand.
 """
