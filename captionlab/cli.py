@@ -160,7 +160,7 @@ def caption_images(paths: list, # image files
     return [(p, vocab.decode(ids), [vocab.itos[t] for t in ids], al) for p, ids, al in zip(paths, dec.ids, dec.alphas)]
 
 # %% ../nbs/07_cli.ipynb #5b400c93
-DEMO_DECODER = dict(emb_dim=128, hid_dim=256, att_dim=128, dropout=0.3) # sized for ~30 s epochs on a 2-core CPU
+DEMO_DECODER = dict(emb_dim=128, hid_dim=256, att_dim=128, dropout=0.3, deep_output=True) # ~30 s epochs on a 2-core CPU
 DEMO_TRAIN = dict(lr=2e-3, att_lambda=0., max_time=360.) # see the note above
 DEMO_POSITIONS = 8. # cell positions scaled 0..8 appended to the features (lesson 05)
 
@@ -293,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--hid-dim', type=int, default=512, help='LSTM size (default 512)')
     p.add_argument('--att-dim', type=int, default=512, help='attention size (default 512)')
     p.add_argument('--dropout', type=float, default=0.5, help='dropout (default 0.5)')
+    p.add_argument('--deep-output', action='store_true', help="the paper's deep output layer: words from h, the context and the last word")
     p.add_argument('--resume', action='store_true', help='continue OUT/last')
     p.add_argument('--cell-positions', type=float, default=0., metavar='SCALE', help="append each cell's (row, column), scaled 0..SCALE, to its features (default 0: no)")
     _train_args(p)
@@ -345,7 +346,7 @@ def _run(a):
     elif a.command == 'train':
         recs, feats = load_records(a.data, a.images), FeatureStore.open(a.features)
         recs = [r for r in recs if r.image_id in feats]
-        dec = dict(emb_dim=a.emb_dim, hid_dim=a.hid_dim, att_dim=a.att_dim, dropout=a.dropout)
+        dec = dict(emb_dim=a.emb_dim, hid_dim=a.hid_dim, att_dim=a.att_dim, dropout=a.dropout, deep_output=a.deep_output)
         res, _ = train_run(recs, feats, a.out, _train_cfg(a), dec, a.min_freq, resume=a.resume, cell_positions=a.cell_positions)
         print(f"best epoch {res.best_epoch + 1}, validation loss {res.best_val:.4f}\ncheckpoint: {(Path(a.out)/'best').resolve()}"
               f"\nloss curve: {(Path(a.out)/'loss.png').resolve()}")

@@ -26,6 +26,7 @@ class DecoderConfig:
     hid_dim:int=512       # H, LSTM state size
     att_dim:int=512       # A, attention space size
     dropout:float=0.5     # dropout on h before the output layer
+    deep_output:bool=False # Eq. 7's deep output: each word from h, the context and the previous word (else from h alone)
 
 # %% ../nbs/04_decoder.ipynb #9e16e5f1
 class CaptionDecoder(nn.Module):
@@ -40,7 +41,18 @@ class CaptionDecoder(nn.Module):
         self.init_h, self.init_c = nn.Linear(C, H), nn.Linear(C, H)
         self.lstm = nn.LSTMCell(E + C, H)
         self.drop = nn.Dropout(cfg.dropout)
-        self.fc = nn.Linear(H, V)
+        if cfg.deep_output: self.out_h, self.out_z = nn.Linear(H, E), nn.Linear(C, E, bias=False)
+        self.fc = nn.Linear(E if cfg.deep_output else H, V)
+
+    def output(self,
+               h,   # (.., H) LSTM states
+               tok, # (..) the previous words (read by the deep output only)
+               ctx, # (.., C) gated contexts (deep output only; None otherwise)
+              ):    # logits (.., V)
+        "Word scores: `fc(h)`, or with `deep_output` Eq. 7, `fc(tanh(E y + L_h h + L_z z))`."
+        if not self.cfg.deep_output: return self.fc(self.drop(h))          # (.., V)
+        out = self.embed(tok) + self.out_h(self.drop(h)) + self.out_z(ctx)  # (.., E)
+        return self.fc(self.drop(torch.tanh(out)))                          # (.., V)
 
     def init_state(self,
                    feats, # (B, P, C) image features
@@ -54,13 +66,13 @@ class CaptionDecoder(nn.Module):
              proj,  # (B, P, A) `attention.project(feats)`, computed once
              tok,   # (B,) the previous word
              h, c,  # (B, H) LSTM state
-            ):      # new h, c (B, H) and attention weights (B, P)
+            ):      # new h, c (B, H), attention weights (B, P), gated context (B, C)
         "One plain decoder step: look, gate, read the last word, update the LSTM."
         ctx, alpha = self.attention(feats, h, proj)              # (B, C), (B, P)
         ctx = self.gate(h) * ctx                                 # (B, C)
         x = torch.cat([self.embed(tok), ctx], -1)                # (B, E + C)
         h, c = self.lstm(x, (h, c))                              # (B, H), (B, H)
-        return h, c, alpha
+        return h, c, alpha, ctx
 
     def forward_plain(self,
                       feats,  # (B, P, C) image features
@@ -70,11 +82,11 @@ class CaptionDecoder(nn.Module):
         x = tokens[:, :-1]                                       # (B, T)
         proj = self.attention.project(feats)                     # (B, P, A)
         h, c = self.init_state(feats)                            # (B, H)
-        hs, alphas = [], []
+        hs, alphas, ctxs = [], [], []
         for t in range(x.shape[1]):
-            h, c, a = self.step(feats, proj, x[:, t], h, c)      # (B, H), (B, H), (B, P)
-            hs.append(h); alphas.append(a)
-        logits = self.fc(self.drop(torch.stack(hs, 1)))          # (B, T, V)
+            h, c, a, z = self.step(feats, proj, x[:, t], h, c)   # (B, H), (B, H), (B, P), (B, C)
+            hs.append(h); alphas.append(a); ctxs.append(z)
+        logits = self.output(torch.stack(hs, 1), x, torch.stack(ctxs, 1))  # (B, T, V)
         return logits, torch.stack(alphas, 1)                    # (B, T, V), (B, T, P)
 
 # %% ../nbs/04_decoder.ipynb #87d55b3e
@@ -169,27 +181,32 @@ def _forward(self:CaptionDecoder,
         steps, order = (tokens[:, 1:] != PAD).sum(1).sort(descending=True)     # (B,) longest first
         running = (steps[None] > torch.arange(T, device=steps.device)[:, None]).sum(1).tolist()  # captions running at each step
     else: order, running = torch.arange(B, device=tokens.device), [B] * T      # every row, every step: no host sync
-    feats = feats[order]                                                        # (B, P, C)
+    feats0, feats = feats, feats[order]                                         # (B, P, C)
     mem = self._memory(feats)
     gx = self._word_gates(tokens[order, :-1]).unbind(1)                         # T x (B, 4H)
     h, c = (s[:, None] for s in self.init_state(feats))                         # (B, 1, H)
     if torch.is_grad_enabled():                                                 # weight gradients: one product, not one per step
         mem.acc = ([], [])
         h = _DeferredGrads.apply(h, mem.acc, mem.w_h, mem.w_z)                  # (B, 1, H)
-    hs, alphas = [], []
+    hs, hp, alphas = [], [], []                                                 # h after and before each step
     for t, b in enumerate(running):
         if b == 0: break
         m, x = (mem, gx[t]) if b == B else (mem.head(b), gx[t][:b])             # the b captions still running
+        hp.append(h[:b, 0])
         h, c, a = self._cell(m, x[:, None], h[:b], c[:b])                       # (b, 1, H), (b, 1, H), (b, 1, P)
         hs.append(h[:, 0]); alphas.append(a[:, 0])
+    deep = self.cfg.deep_output                                                 # contexts rebuilt once, after the loop
     if not shrink:
-        return self.fc(self.drop(torch.stack(hs, 1))), torch.stack(alphas, 1)   # (B, T, V), (B, T, P)
+        alphas = torch.stack(alphas, 1)                                         # (B, T, P)
+        ctx = self.gate(torch.stack(hp, 1)) * (alphas @ feats) if deep else None  # (B, T, C)
+        return self.output(torch.stack(hs, 1), tokens[:, :-1], ctx), alphas     # (B, T, V), (B, T, P)
     rows = torch.cat([order[:b] for b in running])                              # (N,) batch row of each real step
     cols = torch.cat([torch.full((b,), t, device=order.device) for t, b in enumerate(running)])  # (N,) its step
-    logits = self.fc(self.drop(torch.cat(hs)))                                  # (N, V): real steps only
-    V, P = logits.shape[1], alphas[0].shape[1]
-    logits = logits.new_zeros(B, T, V).index_put((rows, cols), logits)          # (B, T, V)
-    alphas = logits.new_zeros(B, T, P).index_put((rows, cols), torch.cat(alphas))  # (B, T, P)
+    P = alphas[0].shape[1]
+    alphas = feats.new_zeros(B, T, P).index_put((rows, cols), torch.cat(alphas))  # (B, T, P)
+    ctx = self.gate(torch.cat(hp)) * (alphas @ feats0)[rows, cols] if deep else None  # (N, C)
+    logits = self.output(torch.cat(hs), tokens[rows, cols], ctx)                # (N, V): real steps only
+    logits = logits.new_zeros(B, T, logits.shape[1]).index_put((rows, cols), logits)  # (B, T, V)
     return logits, alphas
 
 CaptionDecoder._memory, CaptionDecoder._word_gates, CaptionDecoder._cell = _memory, _word_gates, _cell
@@ -209,14 +226,14 @@ class Decoded:
 
 def _decode_step(model, mem, tok, h, c):
     "Scores (logits) of the next word for K states per image: tok (B, K), h, c (B, K, H)."
-    h, c, alpha = model._cell(mem, model._word_gates(tok), h, c)              # (B, K, H), (B, K, H), (B, K, P)
-    B, K, H = h.shape
-    return model.fc(h.view(B * K, H)).view(B, K, -1), alpha, h, c             # (B, K, V), (B, K, P)
+    h1, c, alpha = model._cell(mem, model._word_gates(tok), h, c)             # (B, K, H), (B, K, H), (B, K, P)
+    ctx = model.gate(h) * (alpha @ mem.feats) if model.cfg.deep_output else None  # (B, K, C)
+    return model.output(h1, tok, ctx), alpha, h1, c                           # (B, K, V), (B, K, P)
 
 def _plain_decode_step(model, mem, tok, h, c):
     "The same with `CaptionDecoder.step` (K must be 1)."
-    h, c, alpha = model.step(mem.feats, mem.proj, tok[:, 0], h[:, 0], c[:, 0])  # (B, H), (B, H), (B, P)
-    return model.fc(h)[:, None], alpha[:, None], h[:, None], c[:, None]
+    h, c, alpha, ctx = model.step(mem.feats, mem.proj, tok[:, 0], h[:, 0], c[:, 0])  # (B, H), (B, H), (B, P), (B, C)
+    return model.output(h, tok[:, 0], ctx)[:, None], alpha[:, None], h[:, None], c[:, None]
 
 @contextmanager
 def _evaluating(model):
