@@ -176,23 +176,27 @@ def load_train_state(ckpt_dir) -> dict:
 
 # %% ../nbs/05_training.ipynb #5096f600
 class _Progress:
-    "fastprogress master bar (notebook or terminal), or nothing."
+    "fastprogress bars in a notebook or a terminal; plain epoch rows when output goes to a file or a pipe; or nothing."
     def __init__(self, start, n_epochs, enabled=True):
+        from fastprogress.fastprogress import master_bar, IN_NOTEBOOK
         self.enabled, self.rng = enabled, range(start, n_epochs)
-        if enabled:
-            from fastprogress.fastprogress import master_bar
+        self.bars = enabled and (IN_NOTEBOOK or sys.stdout.isatty())  # a log file gets rows, not carriage returns
+        if self.bars:
             self.mb = master_bar(self.rng)
             self.mb.write(['epoch', 'train_loss', 'val_loss', 'time'], table=True)
-    def epochs(self): return iter(self.mb) if self.enabled else iter(self.rng)
+        elif enabled: print(f"{'epoch':<8}{'train_loss':<12}{'val_loss':<12}time", flush=True)
+    def epochs(self): return iter(self.mb) if self.bars else iter(self.rng)
     def batches(self, dl):
-        if not self.enabled: return dl
+        if not self.bars: return dl
         from fastprogress.fastprogress import progress_bar
         return progress_bar(dl, parent=self.mb, leave=False)
     def comment(self, s):
-        if self.enabled: self.mb.child.comment = s
+        if self.bars: self.mb.child.comment = s
     def epoch_done(self, h, history):
         if not self.enabled: return
-        self.mb.write([str(h['epoch'] + 1), f"{h['train_loss']:.4f}", f"{h['val_loss']:.4f}", f"{h['time']:.1f}s"], table=True)
+        row = [str(h['epoch'] + 1), f"{h['train_loss']:.4f}", f"{h['val_loss']:.4f}", f"{h['time']:.1f}s"]
+        if not self.bars: return print(f"{row[0]:<8}{row[1]:<12}{row[2]:<12}{row[3]}", flush=True)
+        self.mb.write(row, table=True)
         if hasattr(self.mb, 'update_graph') and type(self.mb).__name__ == 'NBMasterBar':
             ep = [x['epoch'] for x in history]
             self.mb.update_graph([[ep, [x['train_loss'] for x in history]], [ep, [x['val_loss'] for x in history]]])
