@@ -194,7 +194,7 @@ class ResNet50Encoder(FrozenEncoder):
     def grid(self, x): return self.body(x)  # (B, 3, 224, 224) -> (B, 2048, 7, 7)
 
 # %% ../nbs/02_encoder.ipynb #548e003c
-from .shapes import COLOURS, SHAPES, SIZES, cell_labels, object_masks, make_shapes_world, shapes_records
+from .shapes import COLOURS, SHAPES, SIZES, cell_cover, cell_labels, object_masks, make_shapes_world, shapes_records
 
 def _conv_bn(ci, co, k=3, s=1):
     return nn.Sequential(nn.Conv2d(ci, co, k, s, padding=(k - 1) // 2, bias=False), nn.BatchNorm2d(co), nn.ReLU(inplace=True))
@@ -224,13 +224,11 @@ def cell_targets(record, # a ShapesWorld record
                  grid:int=7, # cells per side
                 )->dict: # 'colour', 'shape', 'size' → int64 (grid, grid); the last index is background
     "Per-cell labels for pre-training: `cell_labels` plus the size of the object that labels each cell."
-    col, shp = cell_labels(record, grid)
-    size, objs = record.meta['size'], record.meta['objects']
+    cover = cell_cover(record, grid)  # (N, grid, grid)
+    col, shp = cell_labels(record, grid, cover=cover)  # (grid, grid) each
     siz = np.full((grid, grid), len(SIZES))
     on = shp < len(SHAPES)
-    if on.any():
-        cover = object_masks(objs, size).reshape(len(objs), grid, size // grid, grid, size // grid).mean((2, 4))
-        siz[on] = np.array([SIZES.index(o['size']) for o in objs])[cover.argmax(0)[on]]
+    if on.any(): siz[on] = np.array([SIZES.index(o['size']) for o in record.meta['objects']])[cover.argmax(0)[on]]
     return {'colour': torch.as_tensor(col).long(), 'shape': torch.as_tensor(shp).long(), 'size': torch.as_tensor(siz).long()}
 
 # %% ../nbs/02_encoder.ipynb #7b75ebe7
