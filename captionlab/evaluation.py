@@ -12,8 +12,8 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['PUNCTUATIONS', 'RELATIONS', 'QUALITY_BAR', 'java_available', 'simple_tokenize', 'ptb_tokenize', 'caption_metrics',
            'generate', 'score_decoding', 'show_gallery', 'attention_heatmap', 'show_attention', 'attention_explorer',
-           'match_mentions', 'content_correct', 'content_accuracy', 'box_cover', 'attention_grounding',
-           'sixth_captions', 'shapes_quality']
+           'content_correct', 'content_accuracy', 'box_cover', 'attention_grounding', 'sixth_captions',
+           'shapes_quality']
 
 # %% ../nbs/06_evaluation.ipynb #0de6a82b
 import numpy as np
@@ -88,7 +88,7 @@ def caption_metrics(hyps: dict, # image id -> generated caption (str)
 # %% ../nbs/06_evaluation.ipynb #98fbc373
 from .data import MAX_LEN, Vocab, ImageRecord, clean_caption
 from .decoder import greedy_decode, beam_search
-from .shapes import COLOURS, SHAPES, SIZES, relation, scene_captions
+from .shapes import COLOURS, SHAPES, SIZES, relation, scene_captions, match_mentions
 
 # %% ../nbs/06_evaluation.ipynb #ba496eb2
 @torch.no_grad()
@@ -222,25 +222,6 @@ def attention_explorer(records: list, # `ImageRecord`s
 
 # %% ../nbs/06_evaluation.ipynb #d8b1f000
 RELATIONS = ['left of', 'right of', 'above', 'below', 'next to']
-
-def _mentions(tokens):
-    "Positions of 'colour shape' mentions: [(colour position, shape position)]."
-    return [(i - 1, i) for i, w in enumerate(tokens) if w in SHAPES and i > 0 and tokens[i - 1] in COLOURS]
-
-def match_mentions(tokens: list, # a tokenised caption
-                   objs: list, # the scene's objects
-                   sizes: bool = True, # a wrong size word makes the mention match nothing
-                  ) -> list: # [(object index or None, colour position, shape position)]
-    "Which object each 'colour shape' mention names; twins (same colour and shape) are told apart by size, then order."
-    out, used = [], set()
-    for ci, si in _mentions(tokens):
-        size = tokens[ci - 1] if ci > 0 and tokens[ci - 1] in SIZES else None
-        cand = [k for k, o in enumerate(objs) if (o['colour'], o['shape']) == (tokens[ci], tokens[si])]
-        rank = sorted(cand, key=lambda k: (k in used, size is not None and objs[k]['size'] != size, k))
-        k = rank[0] if rank and not (sizes and size is not None and objs[rank[0]]['size'] != size) else None
-        if k is not None: used.add(k)
-        out.append((k, ci, si))
-    return out
 
 def _relations(tokens):
     "(start, end, relation) of every relation phrase in `tokens`."
