@@ -22,7 +22,7 @@ from .data import (Vocab, ImageRecord, CaptionDataset, clean_caption, split_reco
                              load_results_csv, load_flickr30k_hub, load_flickr30k_parquet)
 from .shapes import make_shapes_world, shapes_records
 from .encoder import (ShapesEncoder, ResNet50Encoder, FeatureStore, extract_features, load_image, image_transform,
-                                ImageError, WeightsUnavailableError)
+                                ImageError, WeightsUnavailableError, _in_notebook)
 from .decoder import DecoderConfig, greedy_decode, beam_search
 from .training import (TrainConfig, train, load_checkpoint, plot_losses, CheckpointError, CellPositions,
                                  add_cell_positions)
@@ -104,10 +104,6 @@ def train_run(records, # all images (a `test` split, if any, is held out)
     import matplotlib.pyplot as plt
     plt.close(plot_losses(res.history, Path(out_dir)/'loss.png'))
     return res, sp
-
-def _in_notebook():
-    try: from IPython import get_ipython; return get_ipython() is not None and 'IPKernelApp' in get_ipython().config
-    except Exception: return False
 
 # %% ../nbs/07_cli.ipynb #0e8f4e39
 def evaluate_run(ckpt, # checkpoint folder
