@@ -27,6 +27,7 @@ class DecoderConfig:
     att_dim:int=512       # A, attention space size
     dropout:float=0.5     # dropout on h before the output layer
     deep_output:bool=False # Eq. 7's deep output: each word from h, the context and the previous word (else from h alone)
+    init:str='mean'       # first LSTM state: 'mean' from the mean feature (the paper), 'learned' a learned constant
 
 # %% ../nbs/04_decoder.ipynb #9e16e5f1
 class CaptionDecoder(nn.Module):
@@ -38,7 +39,9 @@ class CaptionDecoder(nn.Module):
         self.embed = nn.Embedding(V, E)
         self.attention = SoftAttention(C, H, A)
         self.gate = ContextGate(H)
-        self.init_h, self.init_c = nn.Linear(C, H), nn.Linear(C, H)
+        if cfg.init not in ('mean', 'learned'): raise ValueError(f"init must be 'mean' or 'learned', not {cfg.init!r}")
+        if cfg.init == 'mean': self.init_h, self.init_c = nn.Linear(C, H), nn.Linear(C, H)
+        else: self.h0, self.c0 = nn.Parameter(torch.zeros(H)), nn.Parameter(torch.zeros(H))
         self.lstm = nn.LSTMCell(E + C, H)
         self.drop = nn.Dropout(cfg.dropout)
         if cfg.deep_output: self.out_h, self.out_z = nn.Linear(H, E), nn.Linear(C, E, bias=False)
@@ -57,7 +60,10 @@ class CaptionDecoder(nn.Module):
     def init_state(self,
                    feats, # (B, P, C) image features
                   ):      # h0, c0 (B, H)
-        "The first LSTM state, from the mean feature."
+        "The first LSTM state: from the mean feature, or (`init='learned'`) the same learned state for every image."
+        if self.cfg.init == 'learned':
+            B, H = feats.shape[0], self.cfg.hid_dim
+            return self.h0.expand(B, H).to(feats.dtype), self.c0.expand(B, H).to(feats.dtype)  # (B, H), (B, H)
         mean = feats.mean(1)                                     # (B, C)
         return self.init_h(mean), self.init_c(mean)              # (B, H), (B, H)
 
