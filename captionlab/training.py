@@ -12,7 +12,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'TrainConfig', 'caption_loss', 'seed_everything', 'make_loader', 'CheckpointError',
-           'save_checkpoint', 'read_checkpoint_config', 'load_checkpoint', 'load_train_state', 'train_epoch',
+           'save_checkpoint', 'read_checkpoint_config', 'load_checkpoint', 'load_train_state', 'lr_at', 'train_epoch',
            'validation_loss', 'add_cell_positions', 'CellPositions', 'TrainResult', 'train', 'toy_captioning_data',
            'plot_losses']
 
@@ -36,6 +36,7 @@ from .decoder import CaptionDecoder, DecoderConfig
 class TrainConfig:
     batch_size: int = 32 # captions per batch (per process under DDP)
     lr: float = 5e-4 # Adam learning rate
+    lr_schedule: str = 'constant' # 'constant', or 'cosine': from lr down to 0 over `epochs` (see `lr_at`)
     epochs: int = 20 # at most this many epochs
     patience: int = 3 # stop after this many epochs without a better validation loss
     min_delta: float = 0.0 # an improvement must beat the best by more than this
@@ -206,10 +207,22 @@ def _amp_dtype(device, cfg):
     if device.type != 'cuda' or not cfg.amp: return None
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
-def train_epoch(model, dl, opt, cfg: TrainConfig, device, scaler=None, progress=None) -> float:
+def lr_at(cfg: TrainConfig, # `lr` and `lr_schedule`
+          step: int, # batches done so far in the run
+          total: int, # batches in the whole run (`epochs` × batches per epoch)
+         ) -> float:
+    "The learning rate of batch `step`: `cfg.lr`, or with 'cosine' $\\tfrac{lr}{2}(1 + \\cos \\pi\\, step/total)$."
+    if cfg.lr_schedule == 'constant': return cfg.lr
+    if cfg.lr_schedule != 'cosine': raise ValueError(f"lr_schedule must be 'constant' or 'cosine', not {cfg.lr_schedule!r}")
+    return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(step / max(total, 1), 1.)))
+
+def train_epoch(model, dl, opt, cfg: TrainConfig, device, scaler=None, progress=None,
+                epoch: int = 0, # which epoch this is (sets the learning rate of a schedule)
+               ) -> float:
     "One pass over `dl`; returns the mean training loss per batch."
     model.train(); dt = _amp_dtype(device, cfg); tot, n = 0., 0
-    for feats, tokens, _ in (progress.batches(dl) if progress else dl):
+    for i, (feats, tokens, _) in enumerate(progress.batches(dl) if progress else dl):
+        for g in opt.param_groups: g['lr'] = lr_at(cfg, epoch * len(dl) + i, cfg.epochs * len(dl))
         feats, tokens = feats.to(device, non_blocking=True), tokens.to(device, non_blocking=True) # (B, P, C), (B, T)
         with torch.autocast(device.type, dtype=dt, enabled=dt is not None):
             logits, alphas = model(feats, tokens) # (B, T-1, V), (B, T-1, P)
@@ -315,7 +328,7 @@ def train(cfg: TrainConfig, # hyper-parameters
     for epoch in pb.epochs():
         t0 = time.time()
         torch.manual_seed(cfg.seed + 1000 * (epoch + 1)) # dropout of this epoch
-        tl = train_epoch(net, make_loader(train_ds, cfg, epoch, True, distributed), opt, cfg, device, scaler, pb if pb.enabled else None)
+        tl = train_epoch(net, make_loader(train_ds, cfg, epoch, True, distributed), opt, cfg, device, scaler, pb if pb.enabled else None, epoch)
         vl = validation_loss(net, val_dl, cfg, device, distributed)
         improved = vl < best_val - cfg.min_delta
         if improved: best_val, best_epoch, bad = vl, epoch, 0
