@@ -10,9 +10,9 @@ import argparse, json, os, shutil, sys, tempfile, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DEMO_DECODER', 'DEMO_TRAIN', 'DEMO_POSITIONS', 'load_records', 'make_encoder', 'default_encoder', 'extract',
-           'train_run', 'evaluate_run', 'caption_images', 'run_demo', 'demo_summary', 'train_flickr30k', 'build_parser',
-           'main']
+__all__ = ['DEMO_DECODER', 'DEMO_TRAIN', 'DEMO_EPOCHS', 'DEMO_POSITIONS', 'load_records', 'make_encoder', 'default_encoder',
+           'extract', 'train_run', 'evaluate_run', 'caption_images', 'run_demo', 'demo_summary', 'train_flickr30k',
+           'build_parser', 'main']
 
 # %% ../nbs/07_cli.ipynb #be8a54c9
 import torch
@@ -156,14 +156,15 @@ def caption_images(paths: list, # image files
     return [(p, vocab.decode(ids), [vocab.itos[t] for t in ids], al) for p, ids, al in zip(paths, dec.ids, dec.alphas)]
 
 # %% ../nbs/07_cli.ipynb #5b400c93
-DEMO_DECODER = dict(emb_dim=128, hid_dim=256, att_dim=128, dropout=0.3, deep_output=True) # ~30 s epochs on a 2-core CPU
-DEMO_TRAIN = dict(lr=2e-3, att_lambda=0., max_time=360.) # see the note above
+DEMO_DECODER = dict(emb_dim=128, hid_dim=256, att_dim=128, dropout=0.3, deep_output=True, init='learned') # ~30 s epochs on a 2-core CPU
+DEMO_TRAIN = dict(lr=2e-3, lr_schedule='cosine', att_lambda=0.) # see the note above
+DEMO_EPOCHS = 14 # the cosine plan: the learning rate reaches 0 at the end of the last epoch
 DEMO_POSITIONS = 8. # cell positions scaled 0..8 appended to the features (lesson 05)
 
 def run_demo(out_dir='captionlab-demo', # report folder (created)
              n_train: int = 3000, # training + validation scenes (seed 0)
              n_test: int = 300, # test scenes (seed 1, never seen in training)
-             epochs: int = 30, # at most; early stopping usually ends sooner
+             epochs: int = DEMO_EPOCHS, # the length of the plan (early stopping may end it sooner)
              cfg: TrainConfig|None = None, # training hyper-parameters (default: the seed's, with `epochs`)
              dec: dict|None = None, # decoder sizes (default `DEMO_DECODER`, sized for a laptop CPU)
              meteor: bool = True, # METEOR (needs java)
@@ -239,6 +240,7 @@ def _train_args(p):
     p.add_argument('--epochs', type=int, default=d.epochs, help=f'at most this many epochs (default {d.epochs})')
     p.add_argument('--batch-size', type=int, default=d.batch_size, help=f'captions per batch (default {d.batch_size})')
     p.add_argument('--lr', type=float, default=d.lr, help=f'Adam learning rate (default {d.lr})')
+    p.add_argument('--lr-schedule', choices=['constant', 'cosine'], default=d.lr_schedule, help=f'learning-rate schedule (default {d.lr_schedule})')
     p.add_argument('--patience', type=int, default=d.patience, help=f'early stopping patience in epochs (default {d.patience})')
     p.add_argument('--att-lambda', type=float, default=d.att_lambda, help=f'λ of the doubly stochastic attention penalty (default {d.att_lambda})')
     p.add_argument('--grad-clip', type=float, default=d.grad_clip, help=f'gradient norm clipping, 0 for none (default {d.grad_clip})')
@@ -247,7 +249,7 @@ def _train_args(p):
     p.add_argument('--num-workers', type=int, default=0, help='DataLoader workers (default 0)')
 
 def _train_cfg(a) -> TrainConfig:
-    return TrainConfig(batch_size=a.batch_size, lr=a.lr, epochs=a.epochs, patience=a.patience, grad_clip=a.grad_clip,
+    return TrainConfig(batch_size=a.batch_size, lr=a.lr, lr_schedule=a.lr_schedule, epochs=a.epochs, patience=a.patience, grad_clip=a.grad_clip,
                        att_lambda=a.att_lambda, seed=a.seed, amp=not a.no_amp, num_workers=a.num_workers)
 
 # %% ../nbs/07_cli.ipynb #bb6eb969
@@ -262,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--out', default='captionlab-demo', help='report folder (default ./captionlab-demo)')
     p.add_argument('--n-train', type=int, default=3000, help='training+validation scenes, seed 0 (default 3000)')
     p.add_argument('--n-test', type=int, default=300, help='test scenes, seed 1 (default 300)')
-    p.add_argument('--epochs', type=int, default=30, help='at most this many epochs (default 30; early stopping ends sooner)')
+    p.add_argument('--epochs', type=int, default=DEMO_EPOCHS, help=f'epochs of the cosine plan (default {DEMO_EPOCHS})')
     p.add_argument('--no-meteor', action='store_true', help='skip METEOR (saves the Java start-up)')
     p.add_argument('--threads', type=int, default=1, help='torch CPU threads (default 1; 0 for torch\'s default)')
     p.add_argument('--quiet', action='store_true', help='no progress output')
