@@ -10,9 +10,9 @@ import argparse, json, os, shutil, sys, tempfile, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DEMO_DECODER', 'DEMO_TRAIN', 'DEMO_EPOCHS', 'DEMO_POSITIONS', 'load_records', 'make_encoder', 'default_encoder',
-           'extract', 'train_run', 'evaluate_run', 'caption_images', 'run_demo', 'demo_summary', 'train_flickr30k',
-           'build_parser', 'main']
+__all__ = ['DEMO_DECODER', 'DEMO_TRAIN', 'DEMO_EPOCHS', 'DEMO_SCENES', 'DEMO_POSITIONS', 'load_records', 'make_encoder',
+           'default_encoder', 'extract', 'train_run', 'evaluate_run', 'caption_images', 'run_demo', 'demo_summary',
+           'train_flickr30k', 'build_parser', 'main']
 
 # %% ../nbs/07_cli.ipynb #be8a54c9
 import torch
@@ -158,11 +158,12 @@ def caption_images(paths: list, # image files
 # %% ../nbs/07_cli.ipynb #5b400c93
 DEMO_DECODER = dict(emb_dim=128, hid_dim=256, att_dim=128, dropout=0.3, deep_output=True, init='learned') # ~30 s epochs on a 2-core CPU
 DEMO_TRAIN = dict(lr=2e-3, lr_schedule='cosine', att_lambda=0.) # see the note above
-DEMO_EPOCHS = 14 # the cosine plan: the learning rate reaches 0 at the end of the last epoch
+DEMO_EPOCHS = 12 # the cosine plan: the learning rate reaches 0 at the end of the last epoch
+DEMO_SCENES = 4000 # training + validation scenes (seed 0)
 DEMO_POSITIONS = 8. # cell positions scaled 0..8 appended to the features (lesson 05)
 
 def run_demo(out_dir='captionlab-demo', # report folder (created)
-             n_train: int = 3000, # training + validation scenes (seed 0)
+             n_train: int = DEMO_SCENES, # training + validation scenes (seed 0)
              n_test: int = 300, # test scenes (seed 1, never seen in training)
              epochs: int = DEMO_EPOCHS, # the length of the plan (early stopping may end it sooner)
              cfg: TrainConfig|None = None, # training hyper-parameters (default: the seed's, with `epochs`)
@@ -262,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description='Draw ShapesWorld, encode it with the shipped ShapesEncoder, train with early stopping, '
                                    'evaluate on scenes from an unseen seed, and write a report folder.')
     p.add_argument('--out', default='captionlab-demo', help='report folder (default ./captionlab-demo)')
-    p.add_argument('--n-train', type=int, default=3000, help='training+validation scenes, seed 0 (default 3000)')
+    p.add_argument('--n-train', type=int, default=DEMO_SCENES, help=f'training+validation scenes, seed 0 (default {DEMO_SCENES})')
     p.add_argument('--n-test', type=int, default=300, help='test scenes, seed 1 (default 300)')
     p.add_argument('--epochs', type=int, default=DEMO_EPOCHS, help=f'epochs of the cosine plan (default {DEMO_EPOCHS})')
     p.add_argument('--no-meteor', action='store_true', help='skip METEOR (saves the Java start-up)')
