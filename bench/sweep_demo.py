@@ -15,7 +15,9 @@ attention, hiding the context from the LSTM, and the encoder's per-cell predicti
 Measured 2026-11-25 (16-core CPU of a lent GPU machine, 10-12 runs at once, and this project's 2-core CPU; lesson 06
 has the table): at a constant lr 2e-3 content accuracy jumped between 44% and 89% from epoch to epoch; with the
 cosine plan it climbs steadily (8 epochs: 83-88%); grounding stays at 66-71% in every decoder variant, and rises to
-~77% only with the local per-cell-prediction features, which cost ~10 points of content accuracy.
+~77% only with the local per-cell-prediction features, which cost ~10 points of content accuracy. The demo as
+shipped (--n-train 4000 --runs demo:42/1 --epochs 12): 91.0% / 92.7% content accuracy and 68.5% / 70.5% grounding
+at the best-validation epoch (8 / 10).
 """
 import argparse, json, multiprocessing, os, time
 from concurrent.futures import ProcessPoolExecutor
