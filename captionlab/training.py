@@ -179,9 +179,10 @@ def load_train_state(ckpt_dir) -> dict:
 class _Progress:
     "fastprogress bars in a notebook or a terminal; plain epoch rows when output goes to a file or a pipe; or nothing."
     def __init__(self, start, n_epochs, enabled=True):
-        from fastprogress.fastprogress import master_bar, IN_NOTEBOOK
-        self.enabled, self.rng = enabled, range(start, n_epochs)
-        self.bars = enabled and (IN_NOTEBOOK or sys.stdout.isatty())  # a log file gets rows, not carriage returns
+        self.enabled, self.rng, self.bars = enabled, range(start, n_epochs), False
+        if enabled:                                                     # fastprogress only when something is shown
+            from fastprogress.fastprogress import master_bar, IN_NOTEBOOK
+            self.bars = IN_NOTEBOOK or sys.stdout.isatty()              # a log file gets rows, not carriage returns
         if self.bars:
             self.mb = master_bar(self.rng)
             self.mb.write(['epoch', 'train_loss', 'val_loss', 'time'], table=True)
