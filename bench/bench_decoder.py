@@ -21,7 +21,7 @@ Measured 2026-11-25 on the project's machine (Intel Xeon, 2 shared cores, torch 
 two full runs: training batch 32: reference 12.2 / 18.1 captions/s, ours 37.6 / 58.7 (3.1x / 3.3x),
 ours with fused Adam 43.1 / 66.3 (3.5x / 3.7x); batch 256: reference 15.7 / 15.7, ours 43.3 / 66.2
 (2.8x / 4.2x), fused 46.7 / 68.7 (3.0x / 4.4x); beam k=5: reference 2.8 / 3.2 images/s, ours
-31.4 / 32.3 (11.0x / 10.2x). No GPU was available; the `--gpu` section has not been run.
+31.4 / 32.3 (11.0x / 10.2x).
 
 The GPU section (`--gpu`) needs a CUDA device. Measured once, 2026-11-25, on a lent NVIDIA H200 (torch 2.11.0,
 `--device cuda --gpu --reps 1`, one round, so take them as first readings): fast path equals plain path (loss

@@ -52,25 +52,14 @@ RUNS = { # name -> (decoder overrides, training overrides), applied on top of th
     'hard-heads-cos': ({'init': 'learned', 'hard': True}, {'sched': 'cos', 'feat': 'heads'}),
     'plain-cos-ent1': ({'init': 'learned', 'deep_output': False}, {'sched': 'cos', 'ent': 0.1}),
 }
-EXTRA = {} # experimental training knob not in TrainConfig: ent (attention entropy weight)
-
-def _train_epoch(model, dl, opt, cfg, device, scaler=None, progress=None, epoch=0):
-    "training.train_epoch plus an attention-entropy term (EXTRA['ent'])."
-    import torch, torch.nn as nn
-    from captionlab.training import caption_loss, lr_at
-    model.train(); tot, n = 0., 0
-    for i, (feats, tokens, _) in enumerate(dl):
-        for g in opt.param_groups: g['lr'] = lr_at(cfg, epoch * len(dl) + i, cfg.epochs * len(dl))
-        logits, alphas = model(feats.to(device), tokens.to(device)); tokens = tokens.to(device)
-        loss, ce, _ = caption_loss(logits, alphas, tokens, cfg.att_lambda)
-        if EXTRA.get('ent'):
-            m = (tokens[:, 1:] != 0).float()                                    # (B, T)
-            H = -(alphas * alphas.clamp_min(1e-9).log()).sum(-1)                # (B, T)
-            loss = loss + EXTRA['ent'] * (H * m).sum() / m.sum()
-        opt.zero_grad(set_to_none=True); loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip); opt.step()
-        tot += loss.item(); n += 1
-    return tot / max(n, 1)
+def _with_entropy(caption_loss, weight):
+    "training.caption_loss plus `weight` × the mean attention entropy of the real steps (only the loss changes, not the CE)."
+    def loss_fn(logits, alphas, tokens, att_lambda=1.0):
+        loss, ce, n = caption_loss(logits, alphas, tokens, att_lambda)
+        m = (tokens[:, 1:] != 0).float()                                       # (B, T)
+        H = -(alphas * alphas.clamp_min(1e-9).log()).sum(-1)                   # (B, T)
+        return loss + weight * (H * m).sum() / m.sum(), ce, n
+    return loss_fn
 
 def prepare(out: Path, n_train: int, n_test: int):
     from captionlab.shapes import make_shapes_world, shapes_records
@@ -157,8 +146,8 @@ def one_run(args):
     if tr.pop('feat', None) == 'heads': ftr, fte = HeadFeatures(ftr), CellPositions(HeadFeatures(fte.feats), pos)
     if pos != DEMO_POSITIONS: fte = FeatureStore.open(out/"features"/"test") if not pos else CellPositions(fte.feats, pos)
     tr['lr_schedule'] = 'cosine' if tr.pop('sched', None) == 'cos' else 'constant' # cosine: over the whole plan of `epochs`
-    EXTRA.clear(); EXTRA.update(ent=tr.pop('ent', 0.))
-    if EXTRA['ent']: T.train_epoch = _train_epoch
+    ent = tr.pop('ent', 0.)
+    if ent: T.caption_loss = _with_entropy(T.caption_loss, ent) # an experiment only: train_epoch looks it up at each batch
     t0 = time.time()
     cfg = TrainConfig(epochs=epochs, seed=seed, max_time=1e-6, **tr) # the time limit stops every call after one epoch
     for e in range(1, epochs + 1):
