@@ -289,9 +289,12 @@ class TrainResult:
 def _dist_setup():
     "Join the process group when launched by torchrun; returns (distributed, rank, local_rank, world)."
     if int(os.environ.get('WORLD_SIZE', '1')) <= 1: return False, 0, 0, 1
-    if not dist.is_initialized():
-        dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
-    return True, dist.get_rank(), int(os.environ.get('LOCAL_RANK', 0)), dist.get_world_size()
+    local_rank, cuda = int(os.environ.get('LOCAL_RANK', 0)), torch.cuda.is_available()
+    if cuda and local_rank >= (n := torch.cuda.device_count()):
+        raise RuntimeError(f"process {local_rank} of this node has no GPU of its own: the machine has {n}. Start at most {n} "
+                           f"per node (torchrun --nproc_per_node {n}), or train on CPUs with CUDA_VISIBLE_DEVICES=''")
+    if not dist.is_initialized(): dist.init_process_group('nccl' if cuda else 'gloo')
+    return True, dist.get_rank(), local_rank, dist.get_world_size()
 
 # %% ../nbs/05_training.ipynb #d4c75f9e
 def train(cfg: TrainConfig, # hyper-parameters
