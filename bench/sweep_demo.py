@@ -51,7 +51,47 @@ RUNS = { # name -> (decoder overrides, training overrides), applied on top of th
     'hard-cos': ({'init': 'learned', 'hard': True}, {'sched': 'cos'}),
     'hard-heads-cos': ({'init': 'learned', 'hard': True}, {'sched': 'cos', 'feat': 'heads'}),
     'plain-cos-ent1': ({'init': 'learned', 'deep_output': False}, {'sched': 'cos', 'ent': 0.1}),
+    'demo-wq': ({'word_query': True}, {'sched': 'cos'}),       # the attention query reads the last word
+    'demo-wq-sup03': ({'word_query': True}, {'sched': 'cos', 'sup': 0.3}),
+    'demo-sup03': ({}, {'sched': 'cos', 'sup': 0.3}),
 }
+def _supervise_attention(T, C, weight):
+    "Attention supervised by the scenes' boxes (Liu et al. 2017): + weight × CE(box cover of the named object, alpha) at object words."
+    import torch
+    from captionlab.shapes import match_mentions, SIZES
+    from captionlab.evaluation import box_cover
+    class AlignedDataset(C.CaptionDataset):
+        def __getitem__(self, i):
+            x, toks = super().__getitem__(i)                                   # (P, C), (L,)
+            r = self.records[self.items[i][0]]; words = [self.vocab.itos[t] for t in toks[1:-1].tolist()]
+            beta = torch.zeros(len(toks) - 1, x.shape[0])                      # (L-1, P): alpha t predicts word t
+            for k, ci, si in match_mentions(words, r.meta['objects']):
+                if k is None: continue
+                cov = box_cover(r.meta['objects'][k]['box'], r.meta['size'], int(round(x.shape[0] ** .5)))
+                for t in [ci, si] + ([ci - 1] if ci > 0 and words[ci - 1] in SIZES else []): beta[t] = cov / cov.sum()
+            return x, toks, beta
+    collate0 = T.collate_captions
+    def collate(batch):
+        x, y, lengths = collate0([b[:2] for b in batch])
+        beta = torch.zeros(*y.shape[:1], y.shape[1] - 1, x.shape[1])          # (B, T-1, P)
+        for j, b in enumerate(batch): beta[j, :len(b[2])] = b[2]
+        return x, y, (lengths, beta)
+    def train_epoch(model, dl, opt, cfg, device, scaler=None, progress=None, epoch=0):
+        model.train(); tot, n = 0., 0
+        for i, (feats, tokens, (_, beta)) in enumerate(dl):
+            for g in opt.param_groups: g['lr'] = T.lr_at(cfg, epoch * len(dl) + i, cfg.epochs * len(dl))
+            feats, tokens, beta = feats.to(device), tokens.to(device), beta.to(device)
+            logits, alphas = model(feats, tokens)                              # (B, T-1, V), (B, T-1, P)
+            loss, ce, _ = T.caption_loss(logits, alphas, tokens, cfg.att_lambda)
+            m = beta.sum(-1) > 0                                               # (B, T-1) object words
+            sup = -(beta * alphas.float().clamp_min(1e-9).log()).sum(-1)[m].mean() if m.any() else 0.
+            loss = loss + weight * sup
+            opt.zero_grad(set_to_none=True); loss.backward()
+            if cfg.grad_clip: torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            opt.step(); tot += loss.item(); n += 1
+        return tot / max(n, 1)
+    C.CaptionDataset, T.collate_captions, T.train_epoch = AlignedDataset, collate, train_epoch
+
 def _with_entropy(caption_loss, weight):
     "training.caption_loss plus `weight` × the mean attention entropy of the real steps (only the loss changes, not the CE)."
     def loss_fn(logits, alphas, tokens, att_lambda=1.0):
@@ -146,7 +186,8 @@ def one_run(args):
     if tr.pop('feat', None) == 'heads': ftr, fte = HeadFeatures(ftr), CellPositions(HeadFeatures(fte.feats), pos)
     if pos != DEMO_POSITIONS: fte = FeatureStore.open(out/"features"/"test") if not pos else CellPositions(fte.feats, pos)
     tr['lr_schedule'] = 'cosine' if tr.pop('sched', None) == 'cos' else 'constant' # cosine: over the whole plan of `epochs`
-    ent = tr.pop('ent', 0.)
+    ent, sup = tr.pop('ent', 0.), tr.pop('sup', 0.)
+    if sup: import captionlab.cli as C; _supervise_attention(T, C, sup) # an experiment only, CPU float32
     if ent: T.caption_loss = _with_entropy(T.caption_loss, ent) # an experiment only: train_epoch looks it up at each batch
     t0 = time.time()
     cfg = TrainConfig(epochs=epochs, seed=seed, max_time=1e-6, **tr) # the time limit stops every call after one epoch

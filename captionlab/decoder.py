@@ -28,6 +28,7 @@ class DecoderConfig:
     dropout:float=0.5     # dropout on h before the output layer
     deep_output:bool=False # Eq. 7's deep output: each word from h, the context and the previous word (else from h alone)
     init:str='mean'       # first LSTM state: 'mean' from the mean feature (the paper), 'learned' a learned constant
+    word_query:bool=False # the attention query also reads the last word: W_h h + W_y E y (else h alone, the paper)
 
 # %% ../nbs/04_decoder.ipynb #9e16e5f1
 class CaptionDecoder(nn.Module):
@@ -42,6 +43,7 @@ class CaptionDecoder(nn.Module):
         if cfg.init not in ('mean', 'learned'): raise ValueError(f"init must be 'mean' or 'learned', not {cfg.init!r}")
         if cfg.init == 'mean': self.init_h, self.init_c = nn.Linear(C, H), nn.Linear(C, H)
         else: self.h0, self.c0 = nn.Parameter(torch.zeros(H)), nn.Parameter(torch.zeros(H))
+        if cfg.word_query: self.word_att = nn.Linear(E, A, bias=False)  # W_y: the last word's share of the query
         self.lstm = nn.LSTMCell(E + C, H)
         self.drop = nn.Dropout(cfg.dropout)
         if cfg.deep_output: self.out_h, self.out_z = nn.Linear(H, E), nn.Linear(C, E, bias=False)
@@ -74,9 +76,11 @@ class CaptionDecoder(nn.Module):
              h, c,  # (B, H) LSTM state
             ):      # new h, c (B, H), attention weights (B, P), gated context (B, C)
         "One plain decoder step: look, gate, read the last word, update the LSTM."
-        ctx, alpha = self.attention(feats, h, proj)              # (B, C), (B, P)
+        e = self.embed(tok)                                      # (B, E)
+        qy = self.word_att(e) if self.cfg.word_query else None   # (B, A): the last word joins the query
+        ctx, alpha = self.attention(feats, h, proj, q_add=qy)    # (B, C), (B, P)
         ctx = self.gate(h) * ctx                                 # (B, C)
-        x = torch.cat([self.embed(tok), ctx], -1)                # (B, E + C)
+        x = torch.cat([e, ctx], -1)                              # (B, E + C)
         h, c = self.lstm(x, (h, c))                              # (B, H), (B, H)
         return h, c, alpha, ctx
 
@@ -150,10 +154,10 @@ def _memory(self:CaptionDecoder, feats, precompute_ctx=False):
     return _Memory(feats, self.attention.project(feats), w_h, b_h, w_z, fz)
 
 def _word_gates(self:CaptionDecoder, tokens):
-    "W_ie E y + biases for any tokens (..,) -> (.., 4H)."
-    w_e = self.lstm.weight_ih[:, :self.cfg.emb_dim]                                      # (4H, E)
-    gx = F.linear(self.embed(tokens.flatten()), w_e, self.lstm.bias_ih + self.lstm.bias_hh)  # (N, 4H)
-    return gx.view(*tokens.shape, -1)                                                    # (.., 4H)
+    "W_ie E y + biases for any tokens (..,) -> (.., 4H); with `word_query`, W_y E y first: (.., A + 4H)."
+    w, b = self.lstm.weight_ih[:, :self.cfg.emb_dim], self.lstm.bias_ih + self.lstm.bias_hh  # (4H, E), (4H,)
+    if self.cfg.word_query: w, b = torch.cat([self.word_att.weight, w]), torch.cat([b.new_zeros(self.cfg.att_dim), b])  # (A + 4H, E)
+    return F.linear(self.embed(tokens.flatten()), w, b).view(*tokens.shape, -1)         # (.., [A +] 4H)
 
 def _scores(att, proj, q, size=1 << 20):
     "Attention scores (B, K, P); when decoding, in slices of images whose (K, P, A) sums stay in cache."
@@ -162,10 +166,11 @@ def _scores(att, proj, q, size=1 << 20):
     return torch.cat([att.scores(p, x) for p, x in zip(proj.split(n), q.split(n))])
 
 def _cell(self:CaptionDecoder, mem:_Memory, gx, h, c):
-    "One fast step for K states per image: gx (B, K, 4H), h, c (B, K, H)."
+    "One fast step for K states per image: gx (B, K, [A +] 4H) from `_word_gates`, h, c (B, K, H)."
     A, H = self.cfg.att_dim, self.cfg.hid_dim
     acc_h, acc_z = mem.acc or (None, None)
     q, g, hh = (_linear(h, mem.w_h, acc_h) + mem.b_h).split([A, 1, 4 * H], -1)         # (B, K, A), (B, K, 1), (B, K, 4H)
+    if self.cfg.word_query: qy, gx = gx.split([A, 4 * H], -1); q = q + qy                # (B, K, A), (B, K, 4H)
     alpha = _scores(self.attention, mem.proj, q).softmax(-1)                             # (B, K, P)
     z = alpha @ mem.fz if mem.fz is not None else _linear(alpha @ mem.feats, mem.w_z, acc_z)  # (B, K, 4H)
     gates = gx + hh + torch.sigmoid(g) * z                                               # (B, K, 4H)
@@ -277,7 +282,8 @@ def _greedy(model, feats, max_len, fast):
     step = _decode_step if fast else _plain_decode_step
     for t in range(max_len):
         logits, alpha, h, c = step(model, mem, tok, h, c)                     # (B, 1, V), (B, 1, P)
-        lp, w = F.log_softmax(logits[:, 0].float(), -1).max(-1)               # (B,), (B,)
+        lp = F.log_softmax(logits[:, 0].float(), -1)                          # (B, V)
+        lp, w = lp.index_fill_(1, lp.new_tensor([PAD], dtype=torch.long), float('-inf')).max(-1)  # (B,), (B,): never <pad>, as in beam search
         score += lp.masked_fill(done, 0.)
         out[:, t] = w.masked_fill(done, PAD); alphas[:, t] = alpha[:, 0]
         done |= w == EOS

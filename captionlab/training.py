@@ -312,7 +312,9 @@ def train(cfg: TrainConfig, # hyper-parameters
     distributed, rank, local_rank, world = _dist_setup()
     if device is None: device = f'cuda:{local_rank}' if torch.cuda.is_available() else 'cpu'
     device = torch.device(device)
-    if device.type == 'cuda': torch.cuda.set_device(device)
+    if device.type == 'cuda': # 'cuda' alone means the current GPU; set_device wants an index
+        if device.index is None: device = torch.device('cuda', torch.cuda.current_device())
+        torch.cuda.set_device(device)
     out_dir = Path(out_dir); last, best = out_dir/'last', out_dir/'best'
     seed_everything(cfg.seed)
     model = CaptionDecoder(dec_cfg).to(device)
