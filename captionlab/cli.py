@@ -293,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--att-dim', type=int, default=512, help='attention size (default 512)')
     p.add_argument('--dropout', type=float, default=0.5, help='dropout (default 0.5)')
     p.add_argument('--deep-output', action='store_true', help="the paper's deep output layer: words from h, the context and the last word")
+    p.add_argument('--init', choices=['mean', 'learned'], default='mean', help="first LSTM state: from the mean feature (the paper's, default) or learned")
+    p.add_argument('--word-query', action='store_true', help='the attention query also reads the last word (lesson 04)')
     p.add_argument('--resume', action='store_true', help='continue OUT/last')
     p.add_argument('--cell-positions', type=float, default=0., metavar='SCALE', help="append each cell's (row, column), scaled 0..SCALE, to its features (default 0: no)")
     _train_args(p)
@@ -345,7 +347,8 @@ def _run(a):
     elif a.command == 'train':
         recs, feats = load_records(a.data, a.images), FeatureStore.open(a.features)
         recs = [r for r in recs if r.image_id in feats]
-        dec = dict(emb_dim=a.emb_dim, hid_dim=a.hid_dim, att_dim=a.att_dim, dropout=a.dropout, deep_output=a.deep_output)
+        dec = dict(emb_dim=a.emb_dim, hid_dim=a.hid_dim, att_dim=a.att_dim, dropout=a.dropout, deep_output=a.deep_output,
+                   init=a.init, word_query=a.word_query)
         res, _ = train_run(recs, feats, a.out, _train_cfg(a), dec, a.min_freq, resume=a.resume, cell_positions=a.cell_positions)
         print(f"best epoch {res.best_epoch + 1}, validation loss {res.best_val:.4f}\ncheckpoint: {(Path(a.out)/'best').resolve()}"
               f"\nloss curve: {(Path(a.out)/'loss.png').resolve()}")
