@@ -53,6 +53,7 @@ RUNS = { # name -> (decoder overrides, training overrides), applied on top of th
     'plain-cos-ent1': ({'init': 'learned', 'deep_output': False}, {'sched': 'cos', 'ent': 0.1}),
     'demo-wq': ({'word_query': True}, {'sched': 'cos'}),       # the attention query reads the last word
     'demo-wq-sup03': ({'word_query': True}, {'sched': 'cos', 'sup': 0.3}),
+    'demo-wq-zeroctx': ({'word_query': True, 'zeroctx': True}, {'sched': 'cos'}),
     'demo-sup03': ({}, {'sched': 'cos', 'sup': 0.3}),
 }
 def _supervise_attention(T, C, weight):

@@ -203,13 +203,15 @@ class ShapesNet(nn.Module):
     "Small CNN: (B, 3, 224, 224) → 7×7 features, with per-cell colour, shape and size heads for pre-training."
     def __init__(self, width:int=32, # channels of the first stage (doubling twice)
                  out_dim:int=256, # channels of the 7×7 features
+                 context:int=1, # kernel of the last 7×7 layer: 1 keeps each cell to its own view, 3 mixes in its neighbours
                 ):
         super().__init__()
-        w = width
+        if context not in (1, 3): raise ValueError(f"context must be 1 or 3, not {context!r}")
+        w, self.context = width, context
         self.features = nn.Sequential(
             nn.Conv2d(3, w, 4, stride=4, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True),  # /4: 56×56
             _conv_bn(w, 2 * w, s=2), _conv_bn(2 * w, 4 * w, s=2), _conv_bn(4 * w, out_dim, s=2),  # 28, 14, 7
-            _conv_bn(out_dim, out_dim))                                                          # 7×7, wider view
+            _conv_bn(out_dim, out_dim, k=context))                                               # 7×7: one more layer per cell
         self.heads = nn.ModuleDict({'colour': nn.Conv2d(out_dim, len(COLOURS) + 1, 1),
                                     'shape': nn.Conv2d(out_dim, len(SHAPES) + 1, 1),
                                     'size': nn.Conv2d(out_dim, len(SIZES) + 1, 1)})
@@ -261,7 +263,7 @@ class ShapesEncoder(FrozenEncoder):
             meta = f.metadata() or {}
             sd = {k: f.get_tensor(k) for k in f.keys()}
         sd = {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}  # stored as float16
-        net = ShapesNet(int(meta.get('width', 32)), int(meta.get('out_dim', 256)))
+        net = ShapesNet(int(meta.get('width', 32)), int(meta.get('out_dim', 256)), int(meta.get('context', 3)))  # files before `context` mixed neighbours
         net.load_state_dict(sd)
         return cls(net, weights=meta.get('weights_id', f'file:{path.name}'))
 
@@ -303,6 +305,7 @@ def pretrain_shapes(n_train:int=1500, # training scenes
                     bs:int=32, # batch size
                     lr:float=3e-3, # peak learning rate
                     seed:int=1234, # seed of the scenes and of the initialisation
+                    context:int=1, # `ShapesNet`'s last kernel: 1 each cell's own view, 3 with its neighbours
                     work_dir:str|Path|None=None, # where to write the scenes (default: a temp folder)
                     verbose:bool=True, # print a line per epoch
                    )->tuple[ShapesNet, dict]: # trained network, validation accuracies
@@ -314,7 +317,7 @@ def pretrain_shapes(n_train:int=1500, # training scenes
     if recs is None or len(recs) != n_train + n_val:
         make_shapes_world(work, n_images=n_train + n_val, seed=seed); recs = shapes_records(work)
     xs, ys = load_cell_data(recs[:n_train]); vx, vy = load_cell_data(recs[n_train:])
-    net = ShapesNet()
+    net = ShapesNet(context=context)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     steps = epochs * math.ceil(n_train / bs)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.2)
@@ -339,7 +342,7 @@ def save_shapes_net(net:ShapesNet, # trained network
     "Save a `ShapesNet` as float16 safetensors (half the size; BatchNorm statistics included)."
     from safetensors.torch import save_file
     sd = {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in net.state_dict().items()}
-    md = {'width': str(net.features[0].out_channels), 'out_dim': str(net.features[-1][0].out_channels),
+    md = {'width': str(net.features[0].out_channels), 'out_dim': str(net.features[-1][0].out_channels), 'context': str(net.context),
           'colours': json.dumps(COLOURS), 'shapes': json.dumps(SHAPES), 'sizes': json.dumps(SIZES)}
     md.update({k: str(v) for k, v in (meta or {}).items()})
     save_file(sd, str(path), metadata=md)
