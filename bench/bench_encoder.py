@@ -13,6 +13,13 @@ GPU mode (the default when CUDA is available; 224x224, batch 256):
     python bench/bench_encoder.py                 # whatever this machine has
     python bench/bench_encoder.py --device cpu --n 64
     python bench/bench_encoder.py --device cuda --n 8192 --workers 16
+
+First GPU reading, 2026-11-26 (one run; NVIDIA H200, 16 CPU cores, torch 2.11; --n 8192 --workers 12):
+  bare forward, batch 256, channels_last: fp32 9,396 / bf16 15,610 / fp16 14,875 images/s
+  extraction from decoded tensors (fp16): 6,201 images/s = 42% of the fp16 forward   (goal 80%: NOT met)
+  decode + resize alone, 12 workers: 2,865 images/s; extraction from 8,192 JPEGs: 2,135 images/s (goal 4,000: NOT met)
+So on that machine the CPU side (JPEG decoding) caps file extraction below the goal, and extraction from tensors
+loses more than half of the forward's speed somewhere between the model and the store; neither is explained yet.
 """
 from __future__ import annotations
 import argparse, os, platform, shutil, sys, tempfile, time
