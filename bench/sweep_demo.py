@@ -10,7 +10,8 @@ A run is a name from RUNS: what it changes from the demo's settings (`DEMO_DECOD
 patched in at run time: attention temperature, an attention-entropy penalty, hard (straight-through Gumbel)
 attention, hiding the context from the LSTM, the encoder's per-cell predictions as features, and attention
 supervised by the scenes' boxes (`sup`: + weight x cross-entropy between the named object's box cover and alpha at
-its size, colour and shape words; Liu et al. 2017). The features are the shipped ShapesEncoder's, extracted into
+its size, colour and shape words; Liu et al. 2017), and coverage (each cell's attention so far enters its score; Tu
+et al. 2016). The features are the shipped ShapesEncoder's, extracted into
 OUT/features (another encoder's features can be put there before a run).
 
     python bench/sweep_demo.py --out /tmp/sweep --runs learned-cos,mean-cos:42/1 --seeds 42,1,2 --epochs 8 --jobs 6
@@ -58,8 +59,33 @@ RUNS = { # name -> (decoder overrides, training overrides), applied on top of th
     'demo-wq': ({'word_query': True}, {'sched': 'cos'}),       # the attention query reads the last word
     'demo-wq-sup03': ({'word_query': True}, {'sched': 'cos', 'sup': 0.3}),
     'demo-wq-zeroctx': ({'word_query': True, 'zeroctx': True}, {'sched': 'cos'}),
+    'demo-cov': ({'coverage': True}, {'sched': 'cos'}),          # + coverage: the attention sees how much each cell got so far
     'demo-sup03': ({}, {'sched': 'cos', 'sup': 0.3}),
 }
+def _coverage(D):
+    "Coverage (Tu et al. 2016; See et al. 2017): scores w.tanh(W_f f + W_h h + w_c cov), cov = each cell's attention so far; it rides in c: (.., H + P). Fast paths only."
+    import torch
+    _init, _init_state = D.CaptionDecoder.__init__, D.CaptionDecoder.init_state
+    def __init__(self, cfg):
+        _init(self, cfg); self.cov_att = torch.nn.Parameter(torch.zeros(cfg.att_dim))  # w_c, zero: starts as the model without it
+    def init_state(self, feats):
+        h, c = _init_state(self, feats)
+        return h, torch.cat([c, c.new_zeros(*c.shape[:-1], feats.shape[1])], -1)      # (B, H + P): nothing seen yet
+    def _cell(self, mem, gx, h, c):
+        A, H = self.cfg.att_dim, self.cfg.hid_dim
+        c, cov = c.split([H, c.shape[-1] - H], -1)                                     # (B, K, H), (B, K, P)
+        acc_h, acc_z = mem.acc or (None, None)
+        q, g, hh = (D._linear(h, mem.w_h, acc_h) + mem.b_h).split([A, 1, 4 * H], -1)
+        if self.cfg.word_query: qy, gx = gx.split([A, 4 * H], -1); q = q + qy
+        e = self.attention.score(torch.tanh(mem.proj[:, None] + q[:, :, None] + cov[..., None] * self.cov_att)).squeeze(-1)  # (B, K, P)
+        alpha = e.softmax(-1)
+        z = alpha @ mem.fz if mem.fz is not None else D._linear(alpha @ mem.feats, mem.w_z, acc_z)
+        gates = gx + hh + torch.sigmoid(g) * z
+        i, f, _, o = torch.sigmoid(gates).chunk(4, -1)
+        c = f * c + i * torch.tanh(gates[..., 2 * H:3 * H])
+        return o * torch.tanh(c), torch.cat([c, cov + alpha], -1), alpha
+    D.CaptionDecoder.__init__, D.CaptionDecoder.init_state, D.CaptionDecoder._cell = __init__, init_state, _cell
+
 def _supervise_attention(T, C, weight):
     "Attention supervised by the scenes' boxes (Liu et al. 2017): + weight × CE(box cover of the named object, alpha) at object words."
     import torch
@@ -148,6 +174,7 @@ def one_run(args):
     dec = dict(DEMO_DECODER, **dec_o)
     temp, zeroctx = dec.pop('temp', 1.), dec.pop('zeroctx', False)
     hard, ctxdrop = dec.pop('hard', False), dec.pop('ctxdrop', 0.)
+    if dec.pop('coverage', False): from captionlab import decoder as D; _coverage(D) # an experiment only
     if ctxdrop: # training hides the context from the LSTM at random steps; the deep output still reads it
         from captionlab import decoder as D
         _cell0 = D.CaptionDecoder._cell
