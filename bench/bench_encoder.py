@@ -23,9 +23,9 @@ loses its time was measured the same day (same machine, 24 batches of 256, ms pe
   bare forward 17.2 | + uint8 upload and standardising 18.6 | encode_batch, i.e. + copy back to pinned memory, 19.6
   store.write alone: 20.6 into /tmp (page cache, at first), 26.1 into /dev/shm
   run_extraction, which overlaps the two: 27.6 into /dev/shm (9,264 images/s, 62% of the forward),
-                                          45.1 into /tmp (5,677 images/s): the disk, about 1.1 GB/s once the
-                                          page cache is full, at 200 KB of float16 features per image.
-The loop overlaps as designed; the store's disk is the limit (--work-dir on a RAM disk measures without it).
+                                          45.1 into /tmp (5,677 images/s): 1.1 GB/s at 200 KB of float16 features
+                                          per image, most likely the disk once the page cache is full.
+The loop overlaps as designed; the store's disk is most likely the limit (--work-dir on a RAM disk measures without it).
 """
 from __future__ import annotations
 import argparse, os, platform, shutil, sys, tempfile, time
