@@ -56,7 +56,7 @@ RUNS = { # name -> (decoder overrides, training overrides), applied on top of th
     'hard-cos': ({'init': 'learned', 'hard': True}, {'sched': 'cos'}),
     'hard-heads-cos': ({'init': 'learned', 'hard': True}, {'sched': 'cos', 'feat': 'heads'}),
     'plain-cos-ent1': ({'init': 'learned', 'deep_output': False}, {'sched': 'cos', 'ent': 0.1}),
-    'demo-wq': ({'word_query': True}, {'sched': 'cos'}),       # the attention query reads the last word
+    'demo-wq': ({'word_query': True}, {'sched': 'cos'}),       # the attention query reads the last word (the demo since 2026-11-26)
     'demo-wq-sup03': ({'word_query': True}, {'sched': 'cos', 'sup': 0.3}),
     'demo-wq-zeroctx': ({'word_query': True, 'zeroctx': True}, {'sched': 'cos'}),
     'demo-cov': ({'coverage': True}, {'sched': 'cos'}),          # + coverage: the attention sees how much each cell got so far

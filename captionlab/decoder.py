@@ -283,7 +283,8 @@ def _greedy(model, feats, max_len, fast):
     for t in range(max_len):
         logits, alpha, h, c = step(model, mem, tok, h, c)                     # (B, 1, V), (B, 1, P)
         lp = F.log_softmax(logits[:, 0].float(), -1)                          # (B, V)
-        lp, w = lp.index_fill_(1, lp.new_tensor([PAD], dtype=torch.long), float('-inf')).max(-1)  # (B,), (B,): never <pad>, as in beam search
+        lp[:, PAD] = float('-inf')                                            # never <pad>, as in beam search
+        lp, w = lp.max(-1)                                                    # (B,), (B,)
         score += lp.masked_fill(done, 0.)
         out[:, t] = w.masked_fill(done, PAD); alphas[:, t] = alpha[:, 0]
         done |= w == EOS
