@@ -155,9 +155,11 @@ def _memory(self:CaptionDecoder, feats, precompute_ctx=False):
 
 def _word_gates(self:CaptionDecoder, tokens):
     "W_ie E y + biases for any tokens (..,) -> (.., 4H); with `word_query`, W_y E y first: (.., A + 4H)."
-    w, b = self.lstm.weight_ih[:, :self.cfg.emb_dim], self.lstm.bias_ih + self.lstm.bias_hh  # (4H, E), (4H,)
-    if self.cfg.word_query: w, b = torch.cat([self.word_att.weight, w]), torch.cat([b.new_zeros(self.cfg.att_dim), b])  # (A + 4H, E)
-    return F.linear(self.embed(tokens.flatten()), w, b).view(*tokens.shape, -1)         # (.., [A +] 4H)
+    w_e = self.lstm.weight_ih[:, :self.cfg.emb_dim]                                      # (4H, E)
+    e = self.embed(tokens.flatten())                                                     # (N, E)
+    gx = F.linear(e, w_e, self.lstm.bias_ih + self.lstm.bias_hh)                         # (N, 4H)
+    if self.cfg.word_query: gx = torch.cat([self.word_att(e), gx], -1)                   # (N, A + 4H)
+    return gx.view(*tokens.shape, -1)                                                    # (.., [A +] 4H)
 
 def _scores(att, proj, q, size=1 << 20):
     "Attention scores (B, K, P); when decoding, in slices of images whose (K, P, A) sums stay in cache."
