@@ -12,7 +12,10 @@ attention, hiding the context from the LSTM, the encoder's per-cell predictions 
 supervised by the scenes' boxes (`sup`: + weight x cross-entropy between the named object's box cover and alpha at
 its size, colour and shape words; Liu et al. 2017), and coverage (each cell's attention so far enters its score; Tu
 et al. 2016). The features are the shipped ShapesEncoder's, extracted into
-OUT/features (another encoder's features can be put there before a run).
+OUT/features (another encoder's features can be put there before a run). Runs are relative to the demo's settings
+of today: the 2026-11-25 rows of lesson 06 were measured before the demo had `word_query` and the 1x1-last-layer
+encoder, so reproducing them takes `word_query: False` and features from the 3x3 encoder
+(`ShapesNet(context=3)`, `pretrain_shapes(context=3)`).
 
     python bench/sweep_demo.py --out /tmp/sweep --runs learned-cos,mean-cos:42/1 --seeds 42,1,2 --epochs 8 --jobs 6
     python bench/sweep_demo.py --out /tmp/sweep --runs demo:1/2/3 --epochs 12 --n-train 4000 --jobs 2   # the demo
@@ -56,9 +59,9 @@ RUNS = { # name -> (decoder overrides, training overrides), applied on top of th
     'hard-cos': ({'init': 'learned', 'hard': True}, {'sched': 'cos'}),
     'hard-heads-cos': ({'init': 'learned', 'hard': True}, {'sched': 'cos', 'feat': 'heads'}),
     'plain-cos-ent1': ({'init': 'learned', 'deep_output': False}, {'sched': 'cos', 'ent': 0.1}),
-    'demo-wq': ({'word_query': True}, {'sched': 'cos'}),       # the attention query reads the last word (the demo since 2026-11-26)
-    'demo-wq-sup03': ({'word_query': True}, {'sched': 'cos', 'sup': 0.3}),
-    'demo-wq-zeroctx': ({'word_query': True, 'zeroctx': True}, {'sched': 'cos'}),
+    'demo-nowq': ({'word_query': False}, {'sched': 'cos'}),    # the paper's query (the demo before 2026-11-26)
+    'demo-nowq-sup03': ({'word_query': False}, {'sched': 'cos', 'sup': 0.3}),
+    'demo-zeroctx': ({'zeroctx': True}, {'sched': 'cos'}),
     'demo-cov': ({'coverage': True}, {'sched': 'cos'}),          # + coverage: the attention sees how much each cell got so far
     'demo-sup03': ({}, {'sched': 'cos', 'sup': 0.3}),
 }
@@ -192,6 +195,7 @@ def one_run(args):
             A, H = self.cfg.att_dim, self.cfg.hid_dim
             acc_h, acc_z = mem.acc or (None, None)
             q, g, hh = (D._linear(h, mem.w_h, acc_h) + mem.b_h).split([A, 1, 4 * H], -1)
+            if self.cfg.word_query: qy, gx = gx.split([A, 4 * H], -1); q = q + qy
             e = D._scores(self.attention, mem.proj, q)
             alpha = F.gumbel_softmax(e, tau=1., hard=True) if torch.is_grad_enabled() else e.softmax(-1)
             z = alpha @ mem.fz if mem.fz is not None else D._linear(alpha @ mem.feats, mem.w_z, acc_z)
