@@ -17,30 +17,36 @@ import torch
 from torch.utils.data import Dataset
 
 # %% auto #0
-__all__ = ['SPECIALS', 'PAD', 'BOS', 'EOS', 'UNK', 'MAX_LEN', 'HUB_REPO', 'clean_caption', 'Vocab', 'ImageRecord',
-           'check_records', 'load_karpathy_json', 'load_results_csv', 'parse_flickr30k_annotations',
-           'load_flickr30k_hub', 'load_flickr30k_parquet', 'split_records', 'FeatureSource', 'DictFeatures',
-           'CaptionDataset', 'collate_captions', 'ImageDataset']
+__all__ = ['SPECIALS', 'PAD', 'BOS', 'EOS', 'UNK', 'MAX_LEN', 'FLICKR30K_MIN_FREQ', 'HUB_REPO', 'clean_caption', 'Vocab',
+           'ImageRecord', 'check_records', 'load_karpathy_json', 'load_results_csv', 'parse_flickr30k_annotations',
+           'load_flickr30k_hub', 'load_flickr30k_parquet', 'load_flickr30k_hub_parquet', 'default_n_test',
+           'split_records', 'FeatureSource', 'DictFeatures', 'CaptionDataset', 'collate_captions', 'ImageDataset']
 
 # %% ../nbs/00_data.ipynb #fe2149f8
 _SPLITTERS = set('-‐‑‒–—―/\\_')
 
+class _CharRule(dict):
+    "The `str.translate` table of `clean_caption`: each character's fate, worked out the first time it is met."
+    def __missing__(self, code:int):
+        ch = chr(code); cat = unicodedata.category(ch)
+        if ch in _SPLITTERS or cat.startswith('Z') or ch.isspace(): out = ' '
+        elif cat[0] in 'PS' or cat.startswith('C'): out = None  # punctuation, symbols, control characters: dropped
+        else: out = ch
+        self[code] = out
+        return out
+
+_CHAR_RULE = _CharRule()
+
 def clean_caption(s:str, # a raw caption, as written by an annotator
                  )->str: # lowercase words separated by single spaces, no punctuation
     "Lowercase `s`, drop punctuation and symbols (hyphens and slashes become spaces), collapse whitespace."
-    s = unicodedata.normalize('NFC', s).lower()
-    out = []
-    for ch in s:
-        cat = unicodedata.category(ch)
-        if ch in _SPLITTERS or cat.startswith('Z') or ch.isspace(): out.append(' ')
-        elif cat[0] in 'PS' or cat.startswith('C'): continue  # punctuation, symbols, control characters
-        else: out.append(ch)
-    return ' '.join(''.join(out).split())
+    return ' '.join(unicodedata.normalize('NFC', s).lower().translate(_CHAR_RULE).split())
 
 # %% ../nbs/00_data.ipynb #2c3cb2ec
 SPECIALS = ['<pad>', '<bos>', '<eos>', '<unk>']
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 MAX_LEN = 20  # words per caption, not counting <bos> and <eos>
+FLICKR30K_MIN_FREQ = 5  # Flickr30k vocabulary: words seen at least 5 times in training captions (ShapesWorld: 1)
 
 # %% ../nbs/00_data.ipynb #5dc7e7fb
 class Vocab:
@@ -204,10 +210,11 @@ def _safe_extract(zip_path:Path, dest:Path):
     done = dest/'.captionlab-unpacked'
     if done.exists(): return dest
     dest.mkdir(parents=True, exist_ok=True)
+    root = dest.resolve()
     with zipfile.ZipFile(zip_path) as z:
         for m in z.infolist():
-            target = (dest/m.filename).resolve()
-            if not str(target).startswith(str(dest.resolve())): raise ValueError(f"{zip_path.name}: unsafe path in zip: {m.filename}")
+            if not (dest/m.filename).resolve().is_relative_to(root):  # by path components: /x/dest-evil is not in /x/dest
+                raise ValueError(f"{zip_path.name}: unsafe path in zip: {m.filename}")
         z.extractall(dest)
     done.write_text('ok')
     return dest
@@ -234,42 +241,97 @@ def load_flickr30k_hub(repo_id:str=HUB_REPO, # Hub dataset holding the CSV and t
     return parse_flickr30k_annotations(csv_path, images_dir, check_files=check_files)
 
 # %% ../nbs/00_data.ipynb #275579cc
-def load_flickr30k_parquet(name_or_files:str|list, # Hub dataset name, or local parquet file(s)
-                           images_dir:str|Path, # folder of the images (written here if the parquet carries bytes)
-                           split:str|None=None, # which `datasets` split to read; all if None
+def _hub_failure(name, e):
+    return RuntimeError(f"could not load {name} from the Hugging Face Hub ({type(e).__name__}: {e}). Check the "
+                        "network (HF_HUB_OFFLINE must not be 1), or download its parquet files and pass their paths "
+                        "(or their folder).")
+
+def _records_from_parquet(ds, images_dir:Path, split=None)->list[ImageRecord]:
+    "Records from a `DatasetDict` of Flickr30k rows; the split is the `split` column's, never the datasets split's."
+    import datasets
+    recs = []
+    for part in ([ds[split]] if split else [ds[k] for k in ds]):
+        cols = set(part.column_names)
+        cap = next((c for c in ('caption', 'raw') if c in cols), None)
+        if cap is None or not cols & {'filename', 'img_id'}:
+            raise ValueError(f"expected Flickr30k columns (caption or raw, filename or img_id), got {sorted(cols)}")
+        keep = [c for c in (cap, 'filename', 'img_id', 'split') if c in cols]
+        text = part.select_columns(keep).to_dict()  # column -> values, without reading any image bytes
+        col = lambda c, i: text[c][i] if c in text else None
+        todo = []  # (record, row) whose image is not in images_dir yet
+        for i in range(len(part)):
+            caps = text[cap][i]
+            if isinstance(caps, str): caps = json.loads(caps)  # the CSV's JSON text
+            fname = col('filename', i) or f"{col('img_id', i)}.jpg"
+            r = ImageRecord(_stem(fname), images_dir/fname, list(caps), col('split', i) or None,
+                            meta={'img_id': col('img_id', i)})
+            recs.append(r)
+            if 'image' in cols and not r.path.exists(): todo.append((r, i))
+        if todo:
+            images_dir.mkdir(parents=True, exist_ok=True)
+            imgs = part.select([i for _, i in todo]).select_columns(['image'])
+            for (r, _), row in zip(todo, imgs.cast_column('image', datasets.Image(decode=False))):
+                img = row['image'] or {}
+                if img.get('bytes'):
+                    tmp = r.path.with_name(r.path.name + '.part')
+                    tmp.write_bytes(img['bytes']); os.replace(tmp, r.path)  # never half an image under the real name
+                elif img.get('path') and Path(img['path']).is_file(): r.path = Path(img['path'])
+    return recs
+
+def load_flickr30k_parquet(name_or_files:str|Path|list, # Hub dataset name, local parquet file(s), or their folder
+                           images_dir:str|Path, # folder of the images (written here once if the parquet has bytes)
+                           split:str|None=None, # `datasets` split to read, all if None (record splits: the column)
                            check_files:bool=True, # drop (and report) images missing on disk
+                           **kwargs, # for `datasets.load_dataset` (`revision`, `cache_dir`, `data_files`, ...)
                           )->list[ImageRecord]:
-    "Records from a parquet copy with columns `raw` (or `caption`), `filename`, `split`, optionally `image`."
+    "Records from a parquet copy: `caption` (or `raw`), `filename`/`img_id`, optionally `split` and `image`."
     import datasets
     files = [name_or_files] if isinstance(name_or_files, (str, Path)) else list(name_or_files)
-    local = all(Path(f).exists() for f in files)
-    ds = datasets.load_dataset('parquet', data_files=[str(f) for f in files]) if local else datasets.load_dataset(str(files[0]))
-    parts = [ds[split]] if split else [ds[k] for k in ds]
-    images_dir = Path(images_dir); images_dir.mkdir(parents=True, exist_ok=True)
-    recs = []
-    for part in parts:
-        if 'image' in part.column_names: part = part.cast_column('image', datasets.Image(decode=False))
-        for row in part:
-            caps = row.get('raw', row.get('caption'))
-            if isinstance(caps, str): caps = json.loads(caps)
-            fname = row.get('filename') or f"{row['img_id']}.jpg"
-            path = images_dir/fname
-            img = row.get('image')
-            if img and img.get('bytes') and not path.exists(): path.write_bytes(img['bytes'])
-            recs.append(ImageRecord(_stem(fname), path, list(caps), row.get('split') or None, meta={'img_id': row.get('img_id')}))
+    first = Path(files[0])
+    if len(files) == 1 and first.is_dir(): ds = datasets.load_dataset(str(first), **kwargs)  # laid out like a repo
+    elif all(Path(f).is_file() for f in files):
+        ds = datasets.load_dataset('parquet', data_files=[str(f) for f in files], **kwargs)
+    elif len(files) == 1 and not first.is_absolute() and str(files[0]).count('/') == 1:  # 'owner/name' on the Hub
+        try: ds = datasets.load_dataset(str(files[0]), **kwargs)
+        except Exception as e: raise _hub_failure(files[0], e) from e
+    else: raise FileNotFoundError(f"no such parquet file(s) or folder: {_names([f for f in files if not Path(f).exists()])}")
+    recs = _records_from_parquet(ds, Path(images_dir), split)
     return check_records(recs, source=str(files[0]), check_files=check_files)
 
+def load_flickr30k_hub_parquet(repo_id:str|Path=HUB_REPO, # Hub dataset, or a local folder laid out like its export
+                               images_dir:str|Path|None=None, # images are written here once (default: datasets cache)
+                               revision:str='refs/convert/parquet', # the branch the Hub writes its parquet export to
+                               check_files:bool=True, # drop (and report) images missing on disk
+                               **kwargs, # for `datasets.load_dataset` (`cache_dir`, `data_files`, ...)
+                              )->list[ImageRecord]:
+    "Flickr30k and its Karpathy split (the `split` column) from the Hub's parquet export of `nlphuji/flickr30k`."
+    import datasets
+    if images_dir is None: images_dir = Path(datasets.config.HF_DATASETS_CACHE)/'captionlab'/'flickr30k-images'
+    if not Path(repo_id).is_dir(): kwargs = {'revision': revision, **kwargs}  # a local copy has no branches
+    recs = load_flickr30k_parquet(repo_id, images_dir, check_files=check_files, **kwargs)
+    if all(r.split is None for r in recs):
+        warnings.warn(f"{repo_id}: no 'split' column, so the Karpathy split is unknown; split_records will draw a test set")
+    return recs
+
 # %% ../nbs/00_data.ipynb #6ef8edb8
+def default_n_test(n_images:int, # images in the source
+                  )->int: # test images to hold out
+    "Test images to hold out from a source without a test split: 1,000 (the Karpathy protocol), or a tenth if fewer."
+    return min(1000, round(n_images / 10))
+
 def split_records(records:list[ImageRecord], # all images
                   val_frac:float=0.1, # share of the non-test images used for validation
                   seed:int=42, # shuffling seed: same seed, same split
-                  n_test:int=1000, # test images to hold out when no record has split == 'test'
+                  n_test:int|None=None, # test images to draw when no record has split == 'test'; None: `default_n_test`
                  )->dict[str, list[ImageRecord]]:
-    "Split by image: Karpathy test held out, the rest 90/10 train/validation with a seeded shuffle."
+    "Split by image: the source's test split held out (or one drawn with the seed), the rest 90/10 train/validation."
+    if n_test is not None and n_test < 0: raise ValueError(f"n_test must be >= 0, not {n_test}")
     test = [r for r in records if r.split == 'test']
     rest = sorted((r for r in records if r.split != 'test'), key=lambda r: r.image_id)
     random.Random(seed).shuffle(rest)
-    if not test and n_test: test, rest = rest[:n_test], rest[n_test:]
+    if not test:
+        k = default_n_test(len(records)) if n_test is None else n_test
+        test, rest = rest[:k], rest[k:]
     n_val = int(round(len(rest) * val_frac))
     return {'train': rest[n_val:], 'val': rest[:n_val], 'test': test}
 

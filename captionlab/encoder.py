@@ -57,29 +57,26 @@ def to_rgb(img:Image.Image, # a PIL image in any mode
 
 # %% ../nbs/02_encoder.ipynb #a43a3e5f
 def load_image(path:str|Path, # image file
-               max_pixels:int|None=None, # refuse larger images (default `MAX_PIXELS`; 0 for no limit)
+               max_pixels:int|None=None, # refuse larger images (default `MAX_PIXELS`; 0: only PIL's own guard)
               )->Image.Image: # upright 8-bit RGB
     "Open an image file as upright RGB (EXIF orientation applied), or raise `ImageError` naming the file."
     path, limit = Path(path), MAX_PIXELS if max_pixels is None else max_pixels
     def fail(why): return ImageError(f"cannot read image {path}: {why}")
     try:
         if path.stat().st_size == 0: raise fail("the file is empty (0 bytes)")
-        truncated_ok, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False  # never half an image
-        pil_limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # our limit replaces PIL's, with a clearer message
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter('error', Image.DecompressionBombWarning)
-                with Image.open(path) as img:  # reads the header only
-                    if limit and img.width * img.height > limit:
-                        raise fail(f"{img.width}×{img.height} pixels is over the limit of {limit:,} (a decompression "
-                                   "bomb?); if you trust the file, raise captionlab.encoder.MAX_PIXELS")
-                    img.load()  # decodes every pixel: truncated data fails here
-                    return to_rgb(ImageOps.exif_transpose(img))
-        finally: ImageFile.LOAD_TRUNCATED_IMAGES, Image.MAX_IMAGE_PIXELS = truncated_ok, pil_limit
+        with Image.open(path) as img:  # reads the header only; PIL refuses over 2 × Image.MAX_IMAGE_PIXELS here
+            if limit and img.width * img.height > limit:
+                raise fail(f"{img.width}×{img.height} pixels is over the limit of {limit:,} (a decompression "
+                           "bomb?); if you trust the file, raise captionlab.encoder.MAX_PIXELS")
+            img.load()  # decodes every pixel: truncated data fails here (PIL's globals are read, never set)
+            return to_rgb(ImageOps.exif_transpose(img))
     except ImageError: raise
     except FileNotFoundError: raise fail("no such file") from None
     except UnidentifiedImageError: raise fail("not an image, or a format PIL cannot decode") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e: raise fail(f"decompression bomb: {e}") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise fail(f"decompression bomb, refused by PIL's own guard ({e}); if you trust the file, raise "
+                   "PIL.Image.MAX_IMAGE_PIXELS (a setting for the whole process) as well as "
+                   "captionlab.encoder.MAX_PIXELS") from None
     except (OSError, ValueError, SyntaxError, EOFError) as e:
         why = 'truncated or corrupt data' if 'truncat' in str(e).lower() else 'corrupt data'
         raise fail(f"{why} ({type(e).__name__}: {e})") from None
@@ -610,7 +607,8 @@ def extract_features(encoder:nn.Module, # frozen encoder with `.name`, `.weights
     if not overwrite and (Path(out_dir)/FeatureStore.INDEX).exists():
         store = FeatureStore.open(out_dir)
         why = _same_store(store, ids, shape, encoder, image_size)
-        if why: raise ValueError(f"{out_dir} holds a different feature store ({why}): use another folder or overwrite=True")
+        if why: raise ValueError(f"{out_dir} holds a different feature store ({why}). Either extract into a new "
+                                 "folder, or replace this one: overwrite=True (`--overwrite` on the command line)")
         store.writable = True
     if store is None: store = FeatureStore.create(out_dir, ids, shape, encoder.name, encoder.weights, image_size)
     todo = store.missing_rows()
