@@ -11,10 +11,10 @@ from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'TrainConfig', 'caption_loss', 'seed_everything', 'make_loader', 'CheckpointError',
-           'save_checkpoint', 'read_checkpoint_config', 'load_checkpoint', 'load_train_state', 'lr_at', 'train_epoch',
-           'validation_loss', 'add_cell_positions', 'CellPositions', 'TrainResult', 'train', 'toy_captioning_data',
-           'plot_losses']
+__all__ = ['CHECKPOINT_FORMAT', 'SPLITS_FORMAT', 'TrainConfig', 'caption_loss', 'seed_everything', 'make_loader',
+           'CheckpointError', 'save_checkpoint', 'read_checkpoint_config', 'read_checkpoint_splits', 'load_checkpoint',
+           'load_train_state', 'lr_at', 'train_epoch', 'validation_loss', 'add_cell_positions', 'CellPositions',
+           'TrainResult', 'read_run', 'train', 'toy_captioning_data', 'plot_losses']
 
 # %% ../nbs/05_training.ipynb #5c4abfab
 import torch
@@ -73,12 +73,13 @@ def make_loader(ds, # a `CaptionDataset`
                 cfg: TrainConfig, # batch size, seed, workers
                 epoch: int = 0, # reseeds the order each epoch
                 shuffle: bool = True, # False for validation
-                distributed: bool = False, # shard with a DistributedSampler
+                distributed: bool = False, # shard across the processes of a DDP run
                ) -> DataLoader:
     "A DataLoader whose batch order depends only on `(cfg.seed, epoch)`."
-    if distributed:
-        sampler = DistributedSampler(ds, shuffle=shuffle, seed=cfg.seed, drop_last=False)
+    if distributed and shuffle: # padded to equal shards (repeating samples): every process runs as many batches
+        sampler = DistributedSampler(ds, shuffle=True, seed=cfg.seed, drop_last=False)
         sampler.set_epoch(epoch)
+    elif distributed: sampler = range(dist.get_rank(), len(ds), dist.get_world_size()) # no padding: each sample once
     elif shuffle: sampler = RandomSampler(ds, generator=torch.Generator().manual_seed(cfg.seed + epoch))
     else: sampler = SequentialSampler(ds)
     return DataLoader(ds, batch_size=cfg.batch_size, sampler=sampler, collate_fn=collate_captions,
@@ -86,15 +87,51 @@ def make_loader(ds, # a `CaptionDataset`
 
 # %% ../nbs/05_training.ipynb #11bd017d
 CHECKPOINT_FORMAT = 'captionlab-checkpoint'
+SPLITS_FORMAT = 'captionlab.splits'
 
 class CheckpointError(Exception):
-    "A folder that is not a complete captionlab checkpoint."
+    "A folder that is not a complete captionlab checkpoint, or a run folder that cannot be used as asked."
 
 def _sha256(p: Path) -> str:
     h = hashlib.sha256()
     with open(p, 'rb') as f:
         for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
     return h.hexdigest()
+
+def _fsync_dir(d: Path):
+    "Flush a folder's entries (renames, new files) to disk; a no-op where folders cannot be opened (Windows)."
+    if not hasattr(os, 'O_DIRECTORY'): return
+    fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+    try: os.fsync(fd)
+    finally: os.close(fd)
+
+def _siblings(d: Path) -> list:
+    "The temporaries a switch of `d` leaves: newest `.d.tmp-*` first, then newest `.d.old-*`."
+    if not d.parent.is_dir(): return []
+    names = sorted((p.name for p in d.parent.iterdir()), reverse=True)
+    return [d.parent/n for kind in ('tmp', 'old') for n in names if n.startswith(f'.{d.name}.{kind}-')]
+
+def _resolve(d: Path) -> Path:
+    "`d` itself if it exists, else the complete sibling an interrupted switch left (else `d`, for the error)."
+    if d.exists(): return d
+    for s in _siblings(d):
+        try: _check_folder(s); return s
+        except CheckpointError: pass
+    return d
+
+def _recover(d: Path):
+    "Finish a switch a crash interrupted: rename the complete sibling to `d`, then drop the leftovers."
+    if not d.exists() and (s := _resolve(d)) != d: os.replace(s, d); _fsync_dir(d.parent)
+    for s in _siblings(d): shutil.rmtree(s, ignore_errors=True) # superseded by `d`, or incomplete
+
+def _remove_checkpoint(d: Path):
+    for s in [d, *_siblings(d)]: shutil.rmtree(s, ignore_errors=True)
+
+def _split_ids(splits: dict|None) -> dict|None:
+    "`{'train': [...], 'val': [...], 'test': [...]}` of image ids (records with an `image_id` are fine too)."
+    if splits is None: return None
+    if extra := set(splits) - {'train', 'val', 'test'}: raise ValueError(f"splits has unknown keys {sorted(extra)}")
+    return {k: [str(getattr(x, 'image_id', x)) for x in splits.get(k, [])] for k in ('train', 'val', 'test')}
 
 # %% ../nbs/05_training.ipynb #2befd155
 def _unwrap(model: nn.Module) -> nn.Module: return model.module if hasattr(model, 'module') else model
@@ -106,34 +143,44 @@ def save_checkpoint(ckpt_dir, # the checkpoint folder to (re)place
                     train_cfg: TrainConfig|None = None, # how it was trained
                     state: dict|None = None, # optimizer etc. for resuming (tensors and plain containers only)
                     meta: dict|None = None, # anything JSON-able: epoch, val_loss, encoder name...
+                    splits: dict|None = None, # image ids per split: {'train': [...], 'val': [...], 'test': [...]}
                    ) -> Path:
-    "Write a checkpoint folder atomically: build it under a temporary name, then rename it into place."
-    ckpt_dir = Path(ckpt_dir); ckpt_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = ckpt_dir.parent/f'.{ckpt_dir.name}.tmp-{uuid.uuid4().hex[:8]}'
+    "Write a checkpoint folder so that a crash at any instant leaves the old or the new one complete."
+    ckpt_dir = Path(ckpt_dir); parent = ckpt_dir.parent; parent.mkdir(parents=True, exist_ok=True)
+    _recover(ckpt_dir) # an earlier switch that a crash interrupted is finished first
+    stamp = lambda: f'{time.time_ns():020d}-{uuid.uuid4().hex[:6]}' # sorts by time: the newest sibling wins
+    tmp = parent/f'.{ckpt_dir.name}.tmp-{stamp()}'
     tmp.mkdir()
     try:
         weights = {k: v.detach().cpu().contiguous() for k, v in _unwrap(model).state_dict().items()}
         save_file(weights, tmp/'model.safetensors')
         vocab.save(tmp/'vocab.json')
         if state is not None: torch.save(state, tmp/'state.pt')
+        if (splits := _split_ids(splits)) is not None:
+            (tmp/'splits.json').write_text(json.dumps(dict(format=SPLITS_FORMAT, version=1, **splits)))
         files = {f.name: {'bytes': f.stat().st_size, 'sha256': _sha256(f)} for f in sorted(tmp.iterdir())}
         cfg = dict(format=CHECKPOINT_FORMAT, version=1, decoder=asdict(dec_cfg),
                    train=asdict(train_cfg) if train_cfg else None, meta=meta or {}, files=files)
-        (tmp/'config.json').write_text(json.dumps(cfg, indent=2))
+        (tmp/'config.json').write_text(json.dumps(cfg, indent=2)) # last: a folder with it is complete
         for f in tmp.iterdir():
             with open(f, 'rb') as fh: os.fsync(fh.fileno())
-        old = None
-        if ckpt_dir.exists(): old = ckpt_dir.parent/f'.{ckpt_dir.name}.old-{uuid.uuid4().hex[:8]}'; os.replace(ckpt_dir, old)
-        os.replace(tmp, ckpt_dir)
-        if old is not None: shutil.rmtree(old, ignore_errors=True)
+        _fsync_dir(tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
+    try: # the switch: at every instant ckpt_dir, or failing that a complete sibling, holds a checkpoint
+        old = None
+        if ckpt_dir.exists():
+            old = parent/f'.{ckpt_dir.name}.old-{stamp()}'
+            os.replace(ckpt_dir, old); _fsync_dir(parent)
+        os.replace(tmp, ckpt_dir); _fsync_dir(parent)
+    except BaseException:
+        if ckpt_dir.exists(): shutil.rmtree(tmp, ignore_errors=True) # else tmp is what readers find
+        raise
+    if old is not None: shutil.rmtree(old, ignore_errors=True)
     return ckpt_dir
 
 # %% ../nbs/05_training.ipynb #50faf730
-def read_checkpoint_config(ckpt_dir) -> dict:
-    "The checked `config.json` of a checkpoint folder (raises `CheckpointError` with the reason)."
-    d = Path(ckpt_dir)
+def _check_folder(d: Path) -> dict:
     if not d.is_dir(): raise CheckpointError(f"{d}: no such checkpoint folder")
     cf = d/'config.json'
     if not cf.exists(): raise CheckpointError(f"{d}: not a captionlab checkpoint (no config.json; expected model.safetensors, config.json, vocab.json)")
@@ -149,12 +196,27 @@ def read_checkpoint_config(ckpt_dir) -> dict:
         if _sha256(f) != info['sha256']: raise CheckpointError(f"{f}: contents do not match the recorded SHA-256: the file is corrupt or was changed")
     return cfg
 
+def read_checkpoint_config(ckpt_dir) -> dict:
+    "The checked `config.json` of a checkpoint folder (raises `CheckpointError` with the reason)."
+    return _check_folder(_resolve(Path(ckpt_dir)))
+
+def read_checkpoint_splits(ckpt_dir) -> dict|None:
+    "The checkpoint's `{'train': [...], 'val': [...], 'test': [...]}` image ids, or None if it has no splits.json."
+    d = _resolve(Path(ckpt_dir)); cfg = _check_folder(d)
+    if 'splits.json' not in cfg.get('files', {}): return None
+    try: s = json.loads((d/'splits.json').read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{d/'splits.json'}: unreadable JSON ({e})") from None
+    if not isinstance(s, dict) or s.get('format') != SPLITS_FORMAT:
+        raise CheckpointError(f"{d/'splits.json'}: not a captionlab splits file")
+    return {k: list(s.get(k, [])) for k in ('train', 'val', 'test')}
+
 # %% ../nbs/05_training.ipynb #792e9465
 def load_checkpoint(ckpt_dir, # a folder written by `save_checkpoint`
                     device=None, # where to put the model (default: CPU)
                    ) -> tuple: # (model in eval mode, vocab, config dict with `decoder`, `train`, `meta`)
     "Load a checkpoint folder safely (safetensors + JSON): `(model, vocab, cfg)`."
-    d = Path(ckpt_dir); cfg = read_checkpoint_config(d)
+    d = _resolve(Path(ckpt_dir)); cfg = _check_folder(d)
     try: weights = load_file(d/'model.safetensors')
     except (SafetensorError, OSError) as e: raise CheckpointError(f"{d/'model.safetensors'}: not readable as safetensors ({e})") from None
     dec_cfg = DecoderConfig(**cfg['decoder'])
@@ -169,8 +231,8 @@ def load_checkpoint(ckpt_dir, # a folder written by `save_checkpoint`
 # %% ../nbs/05_training.ipynb #53b0550e
 def load_train_state(ckpt_dir) -> dict:
     "The resume state of a checkpoint, loaded with `torch.load(weights_only=True)`."
-    f = Path(ckpt_dir)/'state.pt'
-    read_checkpoint_config(ckpt_dir)
+    d = _resolve(Path(ckpt_dir)); f = d/'state.pt'
+    _check_folder(d)
     if not f.exists(): raise CheckpointError(f"{ckpt_dir}: no state.pt, so this checkpoint cannot be resumed (it can still be loaded)")
     try: return torch.load(f, map_location='cpu', weights_only=True)
     except Exception as e: raise CheckpointError(f"{f}: cannot be loaded safely ({type(e).__name__}: {str(e)[:200]})") from None
@@ -206,7 +268,9 @@ class _Progress:
 # %% ../nbs/05_training.ipynb #e901631b
 def _amp_dtype(device, cfg):
     if device.type != 'cuda' or not cfg.amp: return None
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    try: native = torch.cuda.is_bf16_supported(including_emulation=False) # emulated bf16 (T4, V100) is slow
+    except TypeError: native = torch.cuda.get_device_capability(device)[0] >= 8 # a PyTorch without that argument
+    return torch.bfloat16 if native else torch.float16
 
 def lr_at(cfg: TrainConfig, # `lr` and `lr_schedule`
           step: int, # batches done so far in the run
@@ -296,6 +360,47 @@ def _dist_setup():
     if not dist.is_initialized(): dist.init_process_group('nccl' if cuda else 'gloo')
     return True, dist.get_rank(), local_rank, dist.get_world_size()
 
+# %% ../nbs/05_training.ipynb #fc7e8a93
+_RESUME_FIXED = ('seed', 'batch_size', 'lr', 'lr_schedule', 'att_lambda', 'max_len', 'grad_clip', 'min_delta', 'amp')
+
+def read_run(out_dir, # a run folder written by `train`
+            ) -> dict: # dir, cfg, vocab, dec_cfg, splits, meta, epoch, val_loss
+    "What resuming the run in `out_dir` needs, from its `last/` checkpoint (`CheckpointError` if it cannot resume)."
+    out_dir = Path(out_dir); last = _resolve(out_dir/'last')
+    if not last.exists():
+        if _resolve(out_dir/'best').exists():
+            raise CheckpointError(f"{out_dir}: last/ is missing, so this run cannot be resumed (best/ is there and "
+                                  f"still loads); start a new run in another folder, or here with overwrite")
+        raise CheckpointError(f"{out_dir}: no run to resume (no last/ checkpoint); "
+                              f"drop --resume (resume=False) to start a new run")
+    try:
+        cfg = _check_folder(last)
+        if not cfg.get('train') or 'state.pt' not in cfg.get('files', {}):
+            raise CheckpointError(f"{last}: no training state")
+        vocab, splits = Vocab.load(last/'vocab.json'), read_checkpoint_splits(last)
+    except CheckpointError as e:
+        raise CheckpointError(f"{out_dir}: last/ is broken, so this run cannot be resumed: {e}") from None
+    meta = dict(cfg.get('meta') or {})
+    epoch, val_loss = meta.pop('epoch', None), meta.pop('val_loss', None)
+    return dict(dir=last, cfg=TrainConfig(**cfg['train']), vocab=vocab, dec_cfg=DecoderConfig(**cfg['decoder']),
+                splits=splits, meta=meta, epoch=epoch, val_loss=val_loss)
+
+def _list_diff(what, a, b):
+    i = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    first = f"#{i}: {a[i] if i < len(a) else None!r} vs {b[i] if i < len(b) else None!r}"
+    return f"{what}: checkpoint {len(a)} entries, given {len(b)} (first difference at {first})"
+
+def _resume_conflicts(run: dict, cfg: TrainConfig, vocab: Vocab, dec_cfg: DecoderConfig, splits: dict|None) -> list:
+    "Each way the given arguments differ from the checkpoint's, as 'field: checkpoint X, given Y'."
+    out = [f"train.{f}: checkpoint {getattr(run['cfg'], f)!r}, given {getattr(cfg, f)!r}"
+           for f in _RESUME_FIXED if getattr(run['cfg'], f) != getattr(cfg, f)]
+    out += [f"decoder.{k}: checkpoint {v!r}, given {getattr(dec_cfg, k, None)!r}"
+            for k, v in asdict(run['dec_cfg']).items() if getattr(dec_cfg, k, None) != v]
+    if run['vocab'].itos != vocab.itos: out.append(_list_diff('vocab', run['vocab'].itos, vocab.itos))
+    if splits is not None and run['splits'] is not None:
+        out += [_list_diff(f'splits.{k}', run['splits'][k], splits[k]) for k in splits if run['splits'][k] != splits[k]]
+    return out
+
 # %% ../nbs/05_training.ipynb #d4c75f9e
 def train(cfg: TrainConfig, # hyper-parameters
           train_ds, # `CaptionDataset` of training captions
@@ -303,10 +408,12 @@ def train(cfg: TrainConfig, # hyper-parameters
           vocab: Vocab, # saved with the checkpoints
           dec_cfg: DecoderConfig, # the architecture
           out_dir, # run folder: gets best/ and last/
-          resume: bool = False, # continue from out_dir/last if it exists
+          resume: bool = False, # continue the run in out_dir from out_dir/last (it must be there)
           device=None, # default: cuda if available, else cpu
           progress: bool = True, # fastprogress bars
-          meta: dict|None = None, # extra JSON-able info for the checkpoints (e.g. encoder name)
+          meta: dict|None = None, # extra JSON-able info for the checkpoints (e.g. encoder name; resume: the saved one)
+          splits: dict|None = None, # image ids {'train': [...], 'val': [...], 'test': [...]} for every checkpoint
+          overwrite: bool = False, # without resume: replace a run already in out_dir
          ) -> TrainResult:
     "Train a `CaptionDecoder` with early stopping; checkpoints in `out_dir/best` and `out_dir/last`."
     distributed, rank, local_rank, world = _dist_setup()
@@ -316,14 +423,28 @@ def train(cfg: TrainConfig, # hyper-parameters
         if device.index is None: device = torch.device('cuda', torch.cuda.current_device())
         torch.cuda.set_device(device)
     out_dir = Path(out_dir); last, best = out_dir/'last', out_dir/'best'
+    splits = _split_ids(splits)
+    if rank == 0 and out_dir.is_dir(): _recover(best); _recover(last) # finish a switch a crash interrupted
+    if distributed: dist.barrier()
+    if resume:
+        run = read_run(out_dir)
+        if bad := _resume_conflicts(run, cfg, vocab, dec_cfg, splits):
+            raise ValueError(f"cannot resume {out_dir}: these arguments differ from the checkpoint's (only epochs, "
+                             f"patience, max_time and num_workers may change):\n  " + '\n  '.join(bad))
+        if splits is None: splits = run['splits'] # keep recording them
+        if meta is None: meta = run['meta']
+    elif _resolve(best).exists() or _resolve(last).exists():
+        if not overwrite: raise CheckpointError(f"{out_dir} already holds a run (best/, last/): resume it (resume=True, "
+                                                f"--resume), train in another folder, or pass overwrite=True to replace it")
+        if rank == 0: _remove_checkpoint(best); _remove_checkpoint(last)
     seed_everything(cfg.seed)
     model = CaptionDecoder(dec_cfg).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     scaler = torch.amp.GradScaler('cuda', enabled=_amp_dtype(device, cfg) == torch.float16)
     start, history, best_val, best_epoch, bad = 0, [], math.inf, -1, 0
-    if resume and (last/'config.json').exists():
-        m, _, _ = load_checkpoint(last); model.load_state_dict(m.state_dict())
-        st = load_train_state(last)
+    if resume:
+        m, _, _ = load_checkpoint(run['dir']); model.load_state_dict(m.state_dict())
+        st = load_train_state(run['dir'])
         opt.load_state_dict(st['optimizer']); scaler.load_state_dict(st['scaler'])
         start, history, best_val, best_epoch, bad = st['epoch'] + 1, st['history'], st['best_val'], st['best_epoch'], st['bad_epochs']
         if rank == 0 and progress: print(f"resuming after epoch {st['epoch'] + 1} from {last}")
@@ -333,9 +454,13 @@ def train(cfg: TrainConfig, # hyper-parameters
     pb = _Progress(start, cfg.epochs if not stopped else start, progress and rank == 0)
     for epoch in pb.epochs():
         t0 = time.time()
-        torch.manual_seed(cfg.seed + 1000 * (epoch + 1)) # dropout of this epoch
-        tl = train_epoch(net, make_loader(train_ds, cfg, epoch, True, distributed), opt, cfg, device, scaler, pb if pb.enabled else None, epoch)
-        vl = validation_loss(net, val_dl, cfg, device, distributed)
+        torch.manual_seed(cfg.seed + 1000 * (epoch + 1) + rank) # dropout of this epoch, its own in each process
+        dl = make_loader(train_ds, cfg, epoch, True, distributed)
+        tl = train_epoch(net, dl, opt, cfg, device, scaler, pb if pb.enabled else None, epoch)
+        if distributed: # the mean over all processes' batches
+            s = torch.tensor([tl * len(dl), len(dl)], dtype=torch.float64, device=device); dist.all_reduce(s)
+            tl = (s[0] / s[1].clamp(min=1)).item()
+        vl = validation_loss(model, val_dl, cfg, device, distributed) # the bare model: the same weights everywhere
         improved = vl < best_val - cfg.min_delta
         if improved: best_val, best_epoch, bad = vl, epoch, 0
         else: bad += 1
@@ -347,12 +472,15 @@ def train(cfg: TrainConfig, # hyper-parameters
             m = dict(meta or {}, epoch=epoch, val_loss=vl)
             state = dict(optimizer=opt.state_dict(), scaler=scaler.state_dict(), epoch=epoch, history=history,
                          best_val=best_val, best_epoch=best_epoch, bad_epochs=bad)
-            if improved: save_checkpoint(best, model, vocab, dec_cfg, cfg, state, m)
-            save_checkpoint(last, model, vocab, dec_cfg, cfg, state, m)
+            if improved: save_checkpoint(best, model, vocab, dec_cfg, cfg, state, m, splits)
+            save_checkpoint(last, model, vocab, dec_cfg, cfg, state, m, splits)
         pb.epoch_done(history[-1], history)
         if distributed: dist.barrier()
         if stopped: break
-    best_model = load_checkpoint(best, device)[0] if (best/'config.json').exists() else model.eval()
+    if rank == 0: best_model = load_checkpoint(best, device)[0] if _resolve(best).exists() else model.eval()
+    else: best_model = CaptionDecoder(dec_cfg).to(device).eval()
+    if distributed: # rank 0 sends the best weights: the other processes may not see its disk
+        for t in best_model.state_dict().values(): dist.broadcast(t, 0)
     return TrainResult(best_model, history, best_epoch, best_val, out_dir, stopped, model)
 
 # %% ../nbs/05_training.ipynb #ad63e70c
