@@ -10,10 +10,10 @@ import json, math, os, re, shutil, subprocess, tempfile, warnings
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['PUNCTUATIONS', 'RELATIONS', 'QUALITY_BAR', 'java_available', 'simple_tokenize', 'ptb_tokenize', 'caption_metrics',
-           'generate', 'score_decoding', 'show_gallery', 'attention_heatmap', 'show_attention', 'attention_explorer',
-           'content_correct', 'content_accuracy', 'box_cover', 'attention_grounding', 'sixth_captions',
-           'shapes_quality']
+__all__ = ['PUNCTUATIONS', 'RELATIONS', 'QUALITY_BAR', 'java_available', 'simple_tokenize', 'ptb_tokenize', 'tokenization_info',
+           'caption_metrics', 'generate', 'score_decoding', 'show_gallery', 'attention_heatmap', 'show_attention',
+           'attention_explorer', 'content_correct', 'content_accuracy', 'box_cover', 'attention_grounding',
+           'sixth_captions', 'shapes_quality']
 
 # %% ../nbs/06_evaluation.ipynb #0de6a82b
 import numpy as np
@@ -28,9 +28,25 @@ def java_available() -> bool:
     return shutil.which('java') is not None
 
 # %% ../nbs/06_evaluation.ipynb #f065130a
-def simple_tokenize(caps: dict) -> dict:
-    "Pure-Python stand-in for the PTB tokenizer: `{id: [str]}` -> `{id: [lowercased tokens joined by spaces]}`."
-    def tok(s): return ' '.join(w for w in re.findall(r"[^\W_]+(?:'[^\W_]+)?|[^\w\s]", s.lower()) if w not in PUNCTUATIONS)
+_TOKEN = re.compile(r"(?:[^\W_]\.){2,}"                  # acronyms: u.s., e.g.
+                    r"|\d+(?:[.,:]\d+)+"                 # numbers: 1,000  3.5  5:30
+                    r"|'(?:s|re|ve|ll|d|m)(?![^\W_])"    # a clitic written apart: "cat 's"
+                    r"|[^\W_]+(?:[-/'][^\W_]+)*"         # words, maybe hyphenated: t-shirt, man's
+                    r"|([^\w\s])\1*")                    # a run of one punctuation mark or symbol: !! ... --
+_CLITIC = re.compile(r"(.+?)(n't|'s|'re|'ve|'ll|'d|'m)")  # split off as PTB does: is n't, man 's, they 're
+_BRACKETS = {'(': '-lrb-', ')': '-rrb-', '[': '-lsb-', ']': '-rsb-', '{': '-lcb-', '}': '-rcb-'}
+
+def simple_tokenize(caps: dict, # `{id: [caption, ...]}`, raw captions
+                   ) -> dict: # `{id: [lowercased tokens joined by spaces, ...]}`
+    "Pure-Python imitation of coco-caption's PTB tokenization, for when `java` is missing."
+    def tok(s):
+        out = []
+        for m in _TOKEN.finditer(s.lower().replace('\u2019', "'").replace('\u2018', "'")):
+            w = m.group()
+            c = _CLITIC.fullmatch(w)
+            ws = [c[1], c[2]] if c else ['can', 'not'] if w == 'cannot' else [w]
+            out += [_BRACKETS.get(t, t) for t in ws]
+        return ' '.join(w for w in out if w not in PUNCTUATIONS and set(w) != {'"'})
     return {k: [tok(c) for c in v] for k, v in caps.items()}
 
 # %% ../nbs/06_evaluation.ipynb #76285ee9
@@ -49,6 +65,19 @@ def ptb_tokenize(caps: dict) -> dict:
     res = {k: [] for k in caps}
     for k, line in zip(ids, lines): res[k].append(' '.join(w for w in line.rstrip().split(' ') if w not in PUNCTUATIONS))
     return res
+
+# %% ../nbs/06_evaluation.ipynb #3fbe4e9c
+def tokenization_info(java: bool|None = None, # is java there? (default: look on the PATH now)
+                     ) -> dict: # 'tokenizer', 'references', 'candidates': how each side was tokenized
+    "How `caption_metrics` tokenizes references and generated captions, in words for a report."
+    java = java_available() if java is None else java
+    how = ('Stanford PTB tokenizer (CoreNLP 3.4.1 with -preserveLines -lowerCase, as coco-caption), '
+           'punctuation tokens removed' if java else
+           'captionlab.evaluation.simple_tokenize (a Python imitation of the PTB tokenizer), lowercased, '
+           'punctuation tokens removed')
+    return dict(tokenizer='ptb' if java else 'python fallback (java missing: not paper-comparable)',
+                references=f'raw annotator captions (not cleaned), {how}',
+                candidates=f"the model's words joined by spaces, {how}")
 
 # %% ../nbs/06_evaluation.ipynb #317f5513
 def caption_metrics(hyps: dict, # image id -> generated caption (str)
@@ -86,6 +115,7 @@ def caption_metrics(hyps: dict, # image id -> generated caption (str)
     return out
 
 # %% ../nbs/06_evaluation.ipynb #98fbc373
+from .encoder import load_image
 from .data import MAX_LEN, Vocab, ImageRecord, clean_caption
 from .decoder import greedy_decode, beam_search
 from .shapes import COLOURS, SHAPES, SIZES, relation, scene_captions, match_mentions
@@ -121,8 +151,8 @@ def score_decoding(model, # a `CaptionDecoder`
                    meteor: bool = True, # include METEOR (needs java)
                    batch_size: int = 64, # images decoded together
                   ) -> tuple: # ({'beam k': metrics}, {'beam k': generated})
-    "Decode `records` with each beam size and score against all their references."
-    refs = {r.image_id: [clean_caption(c) for c in r.captions] for r in records}
+    "Decode `records` with each beam size and score against all their raw references, as coco-caption does."
+    refs = {r.image_id: list(r.captions) for r in records} # raw: the tokenizer prepares them, not clean_caption
     ids = list(refs); table, gens = {}, {}
     for k in beams:
         g = generate(model, vocab, feats, ids, beam=k, batch_size=batch_size)
@@ -132,8 +162,8 @@ def score_decoding(model, # a `CaptionDecoder`
 
 # %% ../nbs/06_evaluation.ipynb #5df3b8ae
 def _open_rgb(path):
-    from PIL import Image
-    with Image.open(path) as im: return im.convert('RGB')
+    "The picture as the encoder saw it: upright (EXIF orientation applied), RGB."
+    return load_image(path)
 
 def show_gallery(records: list, # `ImageRecord`s to show
                  generated: dict, # from `generate`: image id -> {'caption', ...}
@@ -175,7 +205,7 @@ def attention_heatmap(alpha: torch.Tensor, # (P,) attention over the cells of a 
     return (m / m.max().clamp(min=1e-12)).numpy()
 
 # %% ../nbs/06_evaluation.ipynb #e6c7c6a7
-def show_attention(image, # a path or a PIL image
+def show_attention(image, # a path (opened upright, as the encoder does) or a PIL image (shown as it is)
                    words: list, # the generated words
                    alphas: torch.Tensor, # (L, P) attention per word
                    cols: int = 5, # pictures per row
@@ -308,7 +338,7 @@ def sixth_captions(records: list, # ShapesWorld records
     import random
     out = {}
     for r in records:
-        refs = {clean_caption(c) for c in r.captions}
+        refs = {clean_caption(c) for c in r.captions} # "not among the references": compared as words
         pool = scene_captions(r.meta['objects'], random.Random(f'{seed}-{r.image_id}'), n=7)
         out[r.image_id] = next((c for c in pool if clean_caption(c) not in refs), pool[0])
     return out
@@ -326,9 +356,10 @@ def shapes_quality(model, # a `CaptionDecoder`
                   ) -> dict:
     "The ShapesWorld quality-bar numbers, with pass/fail for each."
     g = generated or generate(model, vocab, feats, [r.image_id for r in records], beam=beam)
-    refs = {r.image_id: [clean_caption(c) for c in r.captions] for r in records}
+    refs = {r.image_id: list(r.captions) for r in records} # raw, as coco-caption: the tokenizer prepares them
     m = caption_metrics({k: g[k]['caption'] for k in refs}, refs, meteor=meteor, verbose=False)
     ceil = caption_metrics(sixth_captions(records), refs, meteor=meteor, verbose=False)
+    # content accuracy parses each caption's words (`content_correct` cleans them): no coco-caption score
     q = dict(content_accuracy=content_accuracy(records, g), content_accuracy_with_sizes=content_accuracy(records, g, sizes=True),
              bleu4_vs_ceiling=m['BLEU-4'] / ceil['BLEU-4'],
              cider_vs_ceiling=m['CIDEr'] / ceil['CIDEr'])
