@@ -7,34 +7,32 @@ Docs: https://captionlab.github.io/captionlab/cli.html.md"""
 # %% ../nbs/07_cli.ipynb #7ddc9c35
 from __future__ import annotations
 import argparse, json, os, shutil, sys, tempfile, time
+from dataclasses import dataclass
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DEMO_DECODER', 'DEMO_TRAIN', 'DEMO_EPOCHS', 'DEMO_SCENES', 'DEMO_POSITIONS', 'load_records', 'make_encoder',
-           'default_encoder', 'extract', 'train_run', 'evaluate_run', 'caption_images', 'run_demo', 'demo_summary',
-           'train_flickr30k', 'build_parser', 'main']
-
-# %% ../nbs/07_cli.ipynb #be8a54c9
-import torch
-
-# %% ../nbs/07_cli.ipynb #795ad733
-from .data import (Vocab, ImageRecord, CaptionDataset, clean_caption, split_records, load_karpathy_json,
-                             load_results_csv, load_flickr30k_hub, load_flickr30k_parquet)
-from .shapes import make_shapes_world, shapes_records
-from .encoder import (ShapesEncoder, ResNet50Encoder, FeatureStore, extract_features, load_image, image_transform,
-                                ImageError, WeightsUnavailableError, _in_notebook)
-from .decoder import DecoderConfig, greedy_decode, beam_search
-from .training import (TrainConfig, train, load_checkpoint, plot_losses, CheckpointError, CellPositions,
-                                 add_cell_positions)
-from .evaluation import (score_decoding, shapes_quality, show_gallery, show_attention, generate, QUALITY_BAR)
+__all__ = ['DEMO_DECODER', 'DEMO_TRAIN', 'DEMO_EPOCHS', 'DEMO_SCENES', 'DEMO_POSITIONS', 'DEMO_MARK', 'TRAIN_OPTIONS',
+           'DECODER_OPTIONS', 'DATA_HELP', 'DEVICE_HELP', 'load_records', 'is_shapesworld', 'default_min_freq',
+           'make_encoder', 'default_encoder', 'checkpoint_encoder', 'extract', 'train_run', 'evaluate_run', 'Captioned',
+           'looks_like_shapesworld', 'caption_images', 'run_demo', 'demo_summary', 'train_flickr30k', 'field_defaults',
+           'build_parser', 'select_split', 'main']
 
 # %% ../nbs/07_cli.ipynb #d9afe7a2
+def _images_cache(name: str) -> Path:
+    "Where images carried inside a Hub parquet dataset are written: next to the Hugging Face datasets cache."
+    from datasets import config
+    return Path(config.HF_DATASETS_CACHE)/'captionlab'/name.replace('/', '--')
+
 def load_records(data: str, # see the table above
                  images: str|None = None, # image folder, where the source does not say
-                ) -> list[ImageRecord]:
-    "Records from any supported source."
+                ) -> list:
+    "Records (`ImageRecord`s) from any supported source."
+    from captionlab.data import (load_karpathy_json, load_results_csv, load_flickr30k_hub, load_flickr30k_parquet,
+                                 load_flickr30k_hub_parquet)
+    from captionlab.shapes import shapes_records
     p = Path(data)
     if data == 'hub': return load_flickr30k_hub()
+    if data == 'hub-parquet': return load_flickr30k_hub_parquet(images_dir=images) # images: under the datasets cache
     if p.is_dir() and (p/'shapes.json').exists(): return shapes_records(p)
     if p.is_dir() and (p/'results.csv').exists(): return load_results_csv(p, images)
     if p.suffix == '.json' and p.exists():
@@ -43,24 +41,56 @@ def load_records(data: str, # see the table above
     if p.suffix == '.parquet' or (p.is_dir() and list(p.glob('*.parquet'))):
         files = [str(f) for f in sorted(p.glob('*.parquet'))] if p.is_dir() else [str(p)]
         return load_flickr30k_parquet(files, images or p.parent/'images')
+    if not p.exists() and data.count('/') == 1: # a Hub dataset name, e.g. lmms-lab/flickr30k
+        return load_flickr30k_parquet(data, images or _images_cache(data))
     raise SystemExit(f"--data {data}: not a ShapesWorld folder (shapes.json), a Karpathy .json, a results.csv folder, "
-                     f"parquet, or 'hub'")
+                     f"parquet, 'hub', 'hub-parquet' or a Hub dataset name (owner/name)")
+
+def is_shapesworld(records) -> bool:
+    "Do these records come from ShapesWorld (their `meta` has the objects' boxes)?"
+    return bool(records) and 'objects' in records[0].meta
+
+def default_min_freq(records) -> int:
+    "The vocabulary threshold for a source: every word for ShapesWorld, `FLICKR30K_MIN_FREQ` (5) for photos."
+    from captionlab.data import FLICKR30K_MIN_FREQ
+    return 1 if is_shapesworld(records) else FLICKR30K_MIN_FREQ
 
 # %% ../nbs/07_cli.ipynb #828700db
 def make_encoder(name: str, # 'shapes-cnn' (or 'shapes'), 'resnet50'
-                 weights: str = 'imagenet', # resnet50: 'imagenet', 'random' or a state-dict file
+                 weights: str = 'imagenet', # resnet50: 'imagenet', 'random', a torchvision weights name or a state-dict file
                 ):
     "A frozen encoder by name."
+    from captionlab.encoder import ShapesEncoder, ResNet50Encoder, DEFAULT_WEIGHTS
     if name in ('shapes', 'shapes-cnn'): return ShapesEncoder.pretrained()
     if name == 'resnet50':
-        if weights == 'imagenet': return ResNet50Encoder()
+        if weights == 'imagenet': return ResNet50Encoder(DEFAULT_WEIGHTS)
         if weights == 'random': return ResNet50Encoder(weights=None)
+        if weights.startswith('ResNet50_Weights.'): return ResNet50Encoder(weights.removeprefix('ResNet50_Weights.'))
         return ResNet50Encoder(weights_path=weights)
     raise SystemExit(f"unknown encoder {name!r}: use 'shapes' or 'resnet50'")
 
 def default_encoder(records) -> str:
     "ShapesEncoder for ShapesWorld records, ResNet50 otherwise."
-    return 'shapes-cnn' if records and 'objects' in records[0].meta else 'resnet50'
+    return 'shapes-cnn' if is_shapesworld(records) else 'resnet50'
+
+# %% ../nbs/07_cli.ipynb #28852e81
+def checkpoint_encoder(meta: dict, # a checkpoint's `meta`: `encoder` and `encoder_weights`
+                       weights: str|None = None, # ResNet50 weights asked for (None: the ones the checkpoint records)
+                      ):
+    "The frozen encoder a checkpoint was trained with; `ValueError` if `weights` (or the shipped ones) differ."
+    name, want = meta.get('encoder') or 'resnet50', meta.get('encoder_weights')
+    if weights is None:
+        if want is None or want.startswith('file:') and name == 'resnet50':
+            raise ValueError(f"this checkpoint was trained on {name} features of weights {want or '(not recorded)'}: "
+                             "pass the same weights with --weights FILE")
+        weights = want if name == 'resnet50' else 'imagenet'
+    enc = make_encoder(name, weights)
+    if want is not None and enc.weights != want:
+        raise ValueError(f"this checkpoint was trained on {name} features of the weights {want!r}, but the encoder "
+                         f"has {enc.weights!r}: its captions would be meaningless. Use the weights it was trained with"
+                         + (" (--weights)" if name == 'resnet50' else
+                            " (an older captionlab, or retrain the decoder on features of the shipped encoder)"))
+    return enc
 
 # %% ../nbs/07_cli.ipynb #81fc9cb6
 def extract(records, # images
@@ -70,40 +100,91 @@ def extract(records, # images
             batch_size: int = 64, # images per batch
             num_workers: int = 0, # decoding workers
             progress: bool = True, # progress bar
-           ) -> FeatureStore:
-    "Encode every image once into a feature store (resumes an unfinished one)."
+            overwrite: bool = False, # start a new store even if a different one is there
+            device: str|None = None, # default: CUDA when present
+           ):
+    "Encode every image once into a feature store (resumes an unfinished one); returns the `FeatureStore`."
+    from captionlab.encoder import extract_features
     enc = make_encoder(default_encoder(records) if encoder == 'auto' else encoder, weights)
-    return extract_features(enc, records, out_dir, batch_size=batch_size, num_workers=num_workers, show_progress=progress)
+    return extract_features(enc, records, out_dir, batch_size=batch_size, num_workers=num_workers, device=device,
+                            overwrite=overwrite, show_progress=progress)
 
 # %% ../nbs/07_cli.ipynb #8f903f25
+def _resume_state(out_dir, records, feats, dec, min_freq, cell_positions):
+    "What a resumed run takes from `out_dir/last`: (vocab, splits of records, decoder fields, cell positions)."
+    from captionlab.training import read_run
+    run = read_run(out_dir)
+    meta, dcfg, clash = run['meta'], run['dec_cfg'], []
+    for k, v in (dec or {}).items():
+        if v is not None and getattr(dcfg, k) != v: clash.append(f"{k.replace('_', '-')}: the run has {getattr(dcfg, k)!r}, given {v!r}")
+    for k, v, have in (('min-freq', min_freq, meta.get('min_freq')), ('cell-positions', cell_positions, meta.get('cell_positions'))):
+        if v is not None and have is not None and v != have: clash.append(f"{k}: the run has {have!r}, given {v!r}")
+    store = getattr(feats, 'index', {})
+    for k, sk in (('encoder', 'encoder'), ('encoder_weights', 'weights')):
+        if meta.get(k) is not None and store.get(sk) is not None and meta[k] != store[sk]:
+            clash.append(f"features: the run was trained on {k} {meta[k]!r}, these features have {store[sk]!r}")
+    if clash: raise ValueError(f"cannot resume {out_dir}: " + '; '.join(clash) + ". Leave these options out (a resumed run "
+                               "takes them from its checkpoint) or start a new run in another folder")
+    if run['splits'] is None: raise ValueError(f"cannot resume {out_dir}: its checkpoint records no split (an older captionlab)")
+    by_id = {r.image_id: r for r in records}
+    lost = [i for ids in run['splits'].values() for i in ids if i not in by_id]
+    if lost: raise ValueError(f"cannot resume {out_dir}: {len(lost)} image(s) of its split are not in the data, e.g. {lost[:3]}")
+    sp = {k: [by_id[i] for i in ids] for k, ids in run['splits'].items()}
+    return run['vocab'], sp, _decoder_fields(dcfg), meta.get('cell_positions') or 0., meta.get('min_freq')
+
+def _decoder_fields(dcfg) -> dict:
+    "A `DecoderConfig` as the fields `train_run` takes (all but `vocab_size` and `enc_dim`)."
+    from dataclasses import asdict
+    return {k: v for k, v in asdict(dcfg).items() if k not in ('vocab_size', 'enc_dim')}
+
 def train_run(records, # all images (a `test` split, if any, is held out)
-              feats: FeatureStore, # their features
+              feats, # their features (a `FeatureStore` or any `feats[image_id] -> (P, C)`)
               out_dir, # run folder: best/, last/, loss.png
-              cfg: TrainConfig = None, # training hyper-parameters
-              dec: dict|None = None, # DecoderConfig fields other than vocab_size and enc_dim
-              min_freq: int = 1, # vocabulary: keep words seen this often in training captions
+              cfg=None, # `TrainConfig` (default: the seed's)
+              dec: dict|None = None, # DecoderConfig fields other than vocab_size and enc_dim (None values: defaults)
+              min_freq: int|None = None, # vocabulary: keep words seen this often (None: `default_min_freq`)
               val_frac: float = 0.1, # share of non-test images for validation
-              resume: bool = False, # continue out_dir/last
+              resume: bool = False, # continue out_dir/last (vocabulary, split and decoder from the checkpoint)
               progress: bool = True, # progress bars
-              cell_positions: float = 0., # append each cell's (row, column), scaled 0..this, to its features (0: no)
-             ) -> tuple: # (TrainResult, splits dict)
+              cell_positions: float|None = None, # append each cell's (row, column), scaled 0..this (None or 0: no)
+              test: list|None = None, # test images kept apart by the caller (the demo's unseen world): no hold-out
+              device=None, # default: CUDA when present
+             ) -> tuple: # (TrainResult, splits dict of records)
     "Split by image (test held out, 90/10 train/val), build the vocabulary, train with early stopping."
+    from captionlab.data import Vocab, CaptionDataset, split_records
+    from captionlab.decoder import DecoderConfig
+    from captionlab.training import TrainConfig, train, CellPositions, plot_losses
     cfg = cfg or TrainConfig()
-    sp = split_records(records, val_frac=val_frac, seed=cfg.seed, n_test=0)
-    vocab = Vocab.build([c for r in sp['train'] for c in r.captions], min_freq=min_freq)
-    meta = dict(encoder=feats.index.get('encoder') if hasattr(feats, 'index') else None,
-                encoder_weights=feats.index.get('weights') if hasattr(feats, 'index') else None, cell_positions=cell_positions)
+    if resume: vocab, sp, dec, cell_positions, min_freq = _resume_state(out_dir, records, feats, dec, min_freq, cell_positions)
+    else:
+        sp = split_records(records, val_frac=val_frac, seed=cfg.seed, n_test=0 if test is not None else None)
+        if test is not None: sp['test'] = list(test)
+        if min_freq is None: min_freq = default_min_freq(records)
+        vocab = Vocab.build([c for r in sp['train'] for c in r.captions], min_freq=min_freq)
+        dec = {k: v for k, v in (dec or {}).items() if v is not None}
+    if not sp['train'] or not sp['val']:
+        raise ValueError(f"{len(records)} images are too few to split into training, validation and test images")
+    store = getattr(feats, 'index', {})
+    meta = dict(encoder=store.get('encoder'), encoder_weights=store.get('weights'), cell_positions=cell_positions or 0.,
+                min_freq=min_freq)
     if cell_positions: feats = CellPositions(feats, cell_positions)
     P, C = feats[sp['train'][0].image_id].shape
-    dcfg = DecoderConfig(vocab_size=len(vocab), enc_dim=C, **(dec or {}))
+    dcfg = DecoderConfig(vocab_size=len(vocab), enc_dim=C, **dec)
     tr = CaptionDataset(sp['train'], feats, vocab, cfg.max_len); va = CaptionDataset(sp['val'], feats, vocab, cfg.max_len)
     if progress: print(f"training on {len(sp['train'])} images ({len(tr)} captions), validating on {len(sp['val'])}; "
                        f"vocabulary {len(vocab)} words; {len(sp['test'])} test images held out", flush=True)
-    res = train(cfg, tr, va, vocab, dcfg, out_dir, resume=resume, progress=progress, meta=meta)
-    import matplotlib; matplotlib.use('Agg') if not _in_notebook() else None
-    import matplotlib.pyplot as plt
-    plt.close(plot_losses(res.history, Path(out_dir)/'loss.png'))
+    splits = {k: [r.image_id for r in v] for k, v in sp.items()}
+    res = train(cfg, tr, va, vocab, dcfg, out_dir, resume=resume, progress=progress, meta=meta, splits=splits, device=device)
+    if int(os.environ.get('RANK', 0)) == 0: _pyplot().close(plot_losses(res.history, Path(out_dir)/'loss.png')) # one writer under DDP
     return res, sp
+
+def _pyplot():
+    "matplotlib.pyplot, drawing into files (the Agg backend) outside a notebook."
+    from captionlab.encoder import _in_notebook
+    import matplotlib
+    if not _in_notebook(): matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    return plt
 
 # %% ../nbs/07_cli.ipynb #0e8f4e39
 def evaluate_run(ckpt, # checkpoint folder
@@ -113,17 +194,30 @@ def evaluate_run(ckpt, # checkpoint folder
                  beams=(1, 3), # decodings to score
                  meteor: bool = True, # METEOR (needs java)
                  n_pictures: int = 3, # attention pictures to draw
+                 seen_ok: bool = False, # allow images the checkpoint trained or validated on
+                 device=None, # default: CUDA when present
                 ) -> dict:
     "Score a checkpoint on `records`; write metrics.json, captions.json, gallery.png and attention pictures."
-    import matplotlib; matplotlib.use('Agg') if not _in_notebook() else None
-    import matplotlib.pyplot as plt
+    import torch
+    from captionlab.training import load_checkpoint, CellPositions, read_checkpoint_splits
+    from captionlab.evaluation import score_decoding, shapes_quality, show_gallery, show_attention, QUALITY_BAR, tokenization_info
+    if not records: raise ValueError("no images to score")
+    splits = read_checkpoint_splits(ckpt) # None for a checkpoint from before splits were recorded
+    trained_on = set(splits['train']) | set(splits['val']) if splits else set()
+    seen = [r.image_id for r in records if r.image_id in trained_on]
+    if seen and not seen_ok:
+        raise ValueError(f"{len(seen)} of the {len(records)} images to score were used to train or validate {ckpt} "
+                         f"(e.g. {', '.join(seen[:3])}): their scores would overstate the model. Score its test images "
+                         "(--split test), or ask for seen images by name (--split train / --split val)")
+    device, plt = device or ('cuda' if torch.cuda.is_available() else 'cpu'), _pyplot()
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    model, vocab, cfg = load_checkpoint(ckpt)
+    model, vocab, cfg = load_checkpoint(ckpt, device)
     if cfg['meta'].get('cell_positions'): feats = CellPositions(feats, cfg['meta']['cell_positions'])
     table, gens = score_decoding(model, vocab, records, feats, beams=beams, meteor=meteor)
     best = gens[f'beam {max(beams)}']
     report = dict(scale='BLEU, METEOR, ROUGE-L on 0-1; CIDEr(-D) on 0-10 (papers multiply all by 100)',
-                  n_images=len(records), checkpoint=str(ckpt), metrics=table)
+                  n_images=len(records), checkpoint=str(ckpt), metrics=table, tokenization=tokenization_info(),
+                  seen_in_training=len(seen) if splits else 'unknown: the checkpoint records no split')
     if records and 'objects' in records[0].meta:
         q = shapes_quality(model, vocab, records, feats, beam=3, generated=gens.get('beam 3'))
         report['shapes_quality'] = dict(bar=QUALITY_BAR, **q)
@@ -136,24 +230,66 @@ def evaluate_run(ckpt, # checkpoint folder
     return report
 
 # %% ../nbs/07_cli.ipynb #07f28bcd
-@torch.no_grad()
+@dataclass
+class Captioned:
+    "One image's result: a caption with its words and attention, or the reason it could not be read."
+    path: Path # the image file
+    caption: str|None = None # the caption (None if the image could not be read)
+    words: list|None = None # its tokens, ending with <eos>
+    alphas: object = None # attention (L, P) for each token
+    error: str|None = None # why the image could not be read
+    note: str|None = None # a warning about the result (e.g. a photograph given to a ShapesWorld model)
+
+def looks_like_shapesworld(img, # an RGB PIL image
+                          ) -> bool:
+    "Is nearly every pixel the ShapesWorld background or one of its six colours (as in a drawn scene)?"
+    import numpy as np
+    from captionlab.shapes import RGB, render_scene
+    bg = render_scene([], 1).getpixel((0, 0))
+    a = np.asarray(img.convert('RGB').resize((56, 56), 0)).reshape(-1, 3).astype(int) # nearest: no blended colours
+    pal = np.array([bg, *RGB.values()]) # (7, 3)
+    near = (np.abs(a[:, None] - pal[None]).max(-1) <= 12).any(1) # (56*56,)
+    return near.mean() > 0.9
+
 def caption_images(paths: list, # image files
                    ckpt, # checkpoint folder
                    beam: int = 3, # beam size (1: greedy)
-                   weights: str = 'imagenet', # ResNet50 weights, for checkpoints trained on ResNet50 features
-                  ) -> list: # [(path, caption, words, alphas (L, P))]
-    "Caption image files with a trained checkpoint."
-    model, vocab, cfg = load_checkpoint(ckpt)
-    name = cfg['meta'].get('encoder') or 'resnet50'
-    enc = make_encoder(name, weights).eval()
-    tf = image_transform()
-    x = torch.stack([tf(load_image(p)) for p in paths]) # (B, 3, 224, 224)
-    feats = enc(x).float() # (B, P, C)
-    if cfg['meta'].get('cell_positions'): feats = add_cell_positions(feats, cfg['meta']['cell_positions']) # (B, P, C+2)
-    if feats.shape[-1] != cfg['decoder'].enc_dim:
-        raise SystemExit(f"{ckpt} expects {cfg['decoder'].enc_dim}-channel features but the {name} encoder gives {feats.shape[-1]}")
-    dec = greedy_decode(model, feats) if beam == 1 else beam_search(model, feats, k=beam)
-    return [(p, vocab.decode(ids), [vocab.itos[t] for t in ids], al) for p, ids, al in zip(paths, dec.ids, dec.alphas)]
+                   weights: str|None = None, # ResNet50 weights (None: the ones the checkpoint was trained with)
+                   device=None, # default: CUDA when present
+                   batch_size: int = 32, # images encoded and decoded together
+                  ): # yields a `Captioned` per path, in order
+    "Caption image files with a trained checkpoint, a batch at a time; unreadable files give an `error`, not an exception."
+    import torch
+    from captionlab.encoder import load_image, image_transform, ImageError
+    from captionlab.decoder import greedy_decode, beam_search
+    from captionlab.training import load_checkpoint, add_cell_positions
+    if beam < 1: raise ValueError(f"beam must be 1 (greedy) or more, not {beam}")
+    device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    model, vocab, cfg = load_checkpoint(ckpt, device)
+    enc = checkpoint_encoder(cfg['meta'], weights).eval().to(device)
+    shapes, tf, paths = enc.name == 'shapes-cnn', image_transform(), list(paths)
+    for i in range(0, len(paths), batch_size):
+        res, imgs = [], []
+        for p in paths[i:i + batch_size]:
+            try: img = load_image(p)
+            except ImageError as e: res.append(Captioned(Path(p), error=str(e))); continue
+            note = None if not shapes or looks_like_shapesworld(img) else (
+                "this does not look like a ShapesWorld scene, and the checkpoint was trained on ShapesWorld: "
+                "it only knows words for coloured shapes")
+            res.append(Captioned(Path(p), note=note)); imgs.append(tf(img))
+        if imgs:
+            with torch.no_grad():
+                feats = enc(torch.stack(imgs).to(device)).float() # (B, P, C)
+                if cfg['meta'].get('cell_positions'): feats = add_cell_positions(feats, cfg['meta']['cell_positions']) # (B, P, C+2)
+                if feats.shape[-1] != cfg['decoder'].enc_dim:
+                    raise ValueError(f"{ckpt} expects {cfg['decoder'].enc_dim}-channel features but the {enc.name} encoder gives {feats.shape[-1]}")
+                dec = greedy_decode(model, feats) if beam == 1 else beam_search(model, feats, k=beam)
+            ok = iter(zip(dec.ids, dec.alphas))
+            for r in res:
+                if r.error: continue
+                ids, al = next(ok)
+                r.caption, r.words, r.alphas = vocab.decode(ids), [vocab.itos[t] for t in ids], al.float().cpu()
+        yield from res
 
 # %% ../nbs/07_cli.ipynb #5b400c93
 DEMO_DECODER = dict(emb_dim=128, hid_dim=256, att_dim=128, dropout=0.3, deep_output=True, init='learned', word_query=True) # ~40 s epochs (4,000 scenes, one thread)
@@ -161,38 +297,60 @@ DEMO_TRAIN = dict(lr=2e-3, lr_schedule='cosine', att_lambda=0.) # see the note a
 DEMO_EPOCHS = 12 # the cosine plan: the learning rate reaches 0 at the end of the last epoch
 DEMO_SCENES = 4000 # training + validation scenes (seed 0)
 DEMO_POSITIONS = 8. # cell positions scaled 0..8 appended to the features (lesson 05)
+DEMO_MARK = '.captionlab-demo' # the file that says a folder is a demo's own
+
+def _demo_folder(out: Path, overwrite: bool):
+    "Make `out` the demo's folder: refuse someone else's, empty it with `overwrite`, drop the previous training run."
+    known = ('data', 'features', 'run', 'checkpoint', 'metrics.json')
+    if out.exists() and any(out.iterdir()) and not (out/DEMO_MARK).exists() and not any((out/k).exists() for k in known):
+        raise ValueError(f"{out} is not empty and was not made by `captionlab demo`: choose another --out")
+    if overwrite:
+        for k in known: shutil.rmtree(out/k, ignore_errors=True) if (out/k).is_dir() else (out/k).unlink(missing_ok=True)
+    shutil.rmtree(out/'run', ignore_errors=True) # a demo run always trains afresh (its data and features are reused)
+    out.mkdir(parents=True, exist_ok=True); (out/DEMO_MARK).write_text('made by captionlab demo\n')
 
 def run_demo(out_dir='captionlab-demo', # report folder (created)
              n_train: int = DEMO_SCENES, # training + validation scenes (seed 0)
              n_test: int = 300, # test scenes (seed 1, never seen in training)
              epochs: int = DEMO_EPOCHS, # the length of the plan (early stopping may end it sooner)
-             cfg: TrainConfig|None = None, # training hyper-parameters (default: the seed's, with `epochs`)
+             cfg=None, # `TrainConfig` (default: the seed's, with `epochs` and `DEMO_TRAIN`)
              dec: dict|None = None, # decoder sizes (default `DEMO_DECODER`, sized for a laptop CPU)
              meteor: bool = True, # METEOR (needs java)
              progress: bool = True, # progress bars and messages
              threads: int|None = 1, # torch CPU threads (None: torch's default)
+             overwrite: bool = False, # rebuild the folder from scratch (default: reuse the scenes and features that fit)
             ) -> Path: # the report folder
     "ShapesWorld → ShapesEncoder features → train → evaluate on unseen scenes → report folder."
+    import torch
+    from captionlab.shapes import make_shapes_world, shapes_records
+    from captionlab.training import TrainConfig
     t0, out = time.time(), Path(out_dir)
     if threads: torch.set_num_threads(threads)
     def say(s):
         if progress: print(f"[{time.time() - t0:5.0f}s] {s}", flush=True)
+    _demo_folder(out, overwrite)
     say(f"drawing ShapesWorld: {n_train} training scenes (seed 0), {n_test} test scenes (seed 1)")
+    feats = {}
     for name, n, seed in (('train', n_train, 0), ('test', n_test, 1)):
         d = out/'data'/name
-        if not ((d/'shapes.json').exists() and len(shapes_records(d)) == n): make_shapes_world(d, n, seed=seed)
+        redraw = not ((d/'shapes.json').exists() and len(shapes_records(d)) == n)
+        if redraw: shutil.rmtree(d, ignore_errors=True); make_shapes_world(d, n, seed=seed)
+        say(f"encoding the {name} images with the pre-trained ShapesEncoder (frozen)")
+        try: feats[name] = extract(shapes_records(d), out/'features'/name, 'shapes-cnn', progress=progress, overwrite=redraw)
+        except ValueError as e: # features of another encoder or another world: the demo owns them, so it re-encodes
+            if 'different feature store' not in str(e): raise
+            say(f"the {name} features there are out of date: encoding again")
+            feats[name] = extract(shapes_records(d), out/'features'/name, 'shapes-cnn', progress=progress, overwrite=True)
     recs, test = shapes_records(out/'data'/'train'), shapes_records(out/'data'/'test')
-    say("encoding the images with the pre-trained ShapesEncoder (frozen)")
-    ftr = extract(recs, out/'features'/'train', 'shapes-cnn', progress=progress)
-    fte = extract(test, out/'features'/'test', 'shapes-cnn', progress=progress)
     say("training the decoder (early stopping on validation loss)")
     cfg = cfg or TrainConfig(epochs=epochs, **DEMO_TRAIN)
-    res, _ = train_run(recs, ftr, out/'run', cfg, dec or DEMO_DECODER, progress=progress, cell_positions=DEMO_POSITIONS)
+    res, _ = train_run(recs, feats['train'], out/'run', cfg, dec or DEMO_DECODER, progress=progress,
+                       cell_positions=DEMO_POSITIONS, test=test)
     say(f"best epoch {res.best_epoch + 1} (validation loss {res.best_val:.3f}); evaluating on {len(test)} unseen scenes")
     if (out/'checkpoint').exists(): shutil.rmtree(out/'checkpoint')
     shutil.copytree(out/'run'/'best', out/'checkpoint')
     shutil.copy(out/'run'/'loss.png', out/'loss.png')
-    rep = evaluate_run(out/'checkpoint', test, fte, out, beams=(1, 3), meteor=meteor)
+    rep = evaluate_run(out/'checkpoint', test, feats['test'], out, beams=(1, 3), meteor=meteor)
     rep['time_s'] = round(time.time() - t0, 1); rep['history'] = res.history
     (out/'metrics.json').write_text(json.dumps(rep, indent=2, default=float))
     if progress: print(demo_summary(rep, out))
@@ -222,12 +380,13 @@ def train_flickr30k(run_dir='runs/flickr30k', # everything goes here: features/,
                     data: str = 'hub', # any `--data` source
                     images: str|None = None, # image folder, where the source needs one
                     weights: str = 'imagenet', # ResNet50 weights
-                    cfg: TrainConfig|None = None, # the seed's defaults
-                    min_freq: int = 5, # vocabulary threshold
+                    cfg=None, # `TrainConfig` (default: the seed's)
+                    min_freq: int|None = None, # vocabulary threshold (default `FLICKR30K_MIN_FREQ`, 5)
                     num_workers: int = 4, # image decoding workers for extraction
                     progress: bool = True, # progress bars
                    ) -> tuple: # (best checkpoint folder, test records, feature store)
-    "Flickr30k end to end: records → ResNet50 features → training; returns what the Karpathy-test table needs."
+    "Flickr30k end to end: records → ResNet50 features → training; returns what the test table needs."
+    from captionlab.training import TrainConfig
     run = Path(run_dir)
     recs = load_records(data, images)
     feats = extract(recs, run/'features', 'resnet50', weights, num_workers=num_workers, progress=progress)
@@ -236,24 +395,63 @@ def train_flickr30k(run_dir='runs/flickr30k', # everything goes here: features/,
     return run/'best', sp['test'], feats
 
 # %% ../nbs/07_cli.ipynb #10e908dd
-def _train_args(p):
-    d = TrainConfig()
-    p.add_argument('--epochs', type=int, default=d.epochs, help=f'at most this many epochs (default {d.epochs})')
-    p.add_argument('--batch-size', type=int, default=d.batch_size, help=f'captions per batch (default {d.batch_size})')
-    p.add_argument('--lr', type=float, default=d.lr, help=f'Adam learning rate (default {d.lr})')
-    p.add_argument('--lr-schedule', choices=['constant', 'cosine'], default=d.lr_schedule, help=f'learning-rate schedule (default {d.lr_schedule})')
-    p.add_argument('--patience', type=int, default=d.patience, help=f'early stopping patience in epochs (default {d.patience})')
-    p.add_argument('--att-lambda', type=float, default=d.att_lambda, help=f'λ of the doubly stochastic attention penalty (default {d.att_lambda})')
-    p.add_argument('--grad-clip', type=float, default=d.grad_clip, help=f'gradient norm clipping, 0 for none (default {d.grad_clip})')
-    p.add_argument('--seed', type=int, default=d.seed, help=f'seed (default {d.seed})')
-    p.add_argument('--no-amp', action='store_true', help='no mixed precision on GPU')
-    p.add_argument('--num-workers', type=int, default=0, help='DataLoader workers (default 0)')
+def field_defaults(module: str, # e.g. 'captionlab.training'
+                   cls: str, # a dataclass defined at the top of that module
+                  ) -> dict: # field -> default, for the defaults written as literals
+    "A dataclass's defaults read from its module's source, without importing the module (so `--help` needs no torch)."
+    import ast, importlib.util
+    tree = ast.parse(Path(importlib.util.find_spec(module).origin).read_text(encoding='utf-8'))
+    body = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls).body
+    out = {}
+    for n in body:
+        if isinstance(n, ast.AnnAssign) and n.value is not None:
+            try: out[n.target.id] = ast.literal_eval(n.value)
+            except ValueError: pass # a default that is a name (e.g. MAX_LEN), not a literal
+    return out
 
-def _train_cfg(a) -> TrainConfig:
-    return TrainConfig(batch_size=a.batch_size, lr=a.lr, lr_schedule=a.lr_schedule, epochs=a.epochs, patience=a.patience, grad_clip=a.grad_clip,
-                       att_lambda=a.att_lambda, seed=a.seed, amp=not a.no_amp, num_workers=a.num_workers)
+def _count(s: str) -> int:
+    "An argparse type: an integer of at least 1."
+    try: n = int(s)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected a whole number, got {s!r}") from None
+    if n < 1: raise argparse.ArgumentTypeError(f"must be 1 or more, got {n}")
+    return n
+
+TRAIN_OPTIONS = ('epochs', 'batch_size', 'lr', 'lr_schedule', 'patience', 'att_lambda', 'grad_clip', 'seed', 'num_workers')
+DECODER_OPTIONS = ('emb_dim', 'hid_dim', 'att_dim', 'dropout', 'deep_output', 'init', 'word_query')
+
+def _train_args(p):
+    d = field_defaults('captionlab.training', 'TrainConfig')
+    helps = dict(epochs=('at most this many epochs', _count), batch_size=('captions per batch', _count),
+                 lr=('Adam learning rate', float), patience=('early stopping patience in epochs', int),
+                 att_lambda=('λ of the doubly stochastic attention penalty', float),
+                 grad_clip=('gradient norm clipping, 0 for none', float), seed=('seed of the split, weights and order', int),
+                 num_workers=('DataLoader workers', int))
+    for k, (h, t) in helps.items(): p.add_argument(f"--{k.replace('_', '-')}", type=t, help=f"{h} (default {d[k]})")
+    p.add_argument('--lr-schedule', choices=['constant', 'cosine'], help=f"learning-rate schedule (default {d['lr_schedule']})")
+    p.add_argument('--no-amp', action='store_true', default=None, help='no mixed precision on GPU')
+
+def _decoder_args(p):
+    d = field_defaults('captionlab.decoder', 'DecoderConfig')
+    p.add_argument('--emb-dim', type=_count, help=f"word embedding size (default {d['emb_dim']})")
+    p.add_argument('--hid-dim', type=_count, help=f"LSTM size (default {d['hid_dim']})")
+    p.add_argument('--att-dim', type=_count, help=f"attention size (default {d['att_dim']})")
+    p.add_argument('--dropout', type=float, help=f"dropout (default {d['dropout']})")
+    p.add_argument('--deep-output', action='store_true', default=None, help="the paper's deep output layer: words from h, the context and the last word")
+    p.add_argument('--init', choices=['mean', 'learned'], help=f"first LSTM state: from the mean feature (the paper's) or learned (default {d['init']})")
+    p.add_argument('--word-query', action='store_true', default=None, help='the attention query also reads the last word (lesson 04)')
+
+def _train_cfg(a, base=None):
+    "The `TrainConfig` of the options given, on top of `base` (a resumed run's) or the defaults."
+    import dataclasses
+    from captionlab.training import TrainConfig
+    given = {k: getattr(a, k) for k in TRAIN_OPTIONS if getattr(a, k) is not None}
+    if a.no_amp: given['amp'] = False
+    return dataclasses.replace(base or TrainConfig(), **given)
 
 # %% ../nbs/07_cli.ipynb #bb6eb969
+DATA_HELP = "ShapesWorld folder, Karpathy .json, results.csv folder, parquet, 'hub', 'hub-parquet' or a Hub dataset name"
+DEVICE_HELP = "where to run: 'cpu', 'cuda', 'cuda:1', ... (default: CUDA when present)"
+
 def build_parser() -> argparse.ArgumentParser:
     "The `captionlab` argument parser."
     ap = argparse.ArgumentParser(prog='captionlab', description='Show, Attend and Tell image captioning: '
@@ -261,110 +459,157 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest='command', required=True, metavar='COMMAND')
     p = sub.add_parser('demo', help='offline end-to-end demo on ShapesWorld (< 10 min on a laptop CPU)',
                        description='Draw ShapesWorld, encode it with the shipped ShapesEncoder, train with early stopping, '
-                                   'evaluate on scenes from an unseen seed, and write a report folder.')
+                                   'evaluate on scenes from an unseen seed, and write a report folder. Scenes and features '
+                                   'already in the folder are reused when they fit, rebuilt when they do not.')
     p.add_argument('--out', default='captionlab-demo', help='report folder (default ./captionlab-demo)')
-    p.add_argument('--n-train', type=int, default=DEMO_SCENES, help=f'training+validation scenes, seed 0 (default {DEMO_SCENES})')
-    p.add_argument('--n-test', type=int, default=300, help='test scenes, seed 1 (default 300)')
-    p.add_argument('--epochs', type=int, default=DEMO_EPOCHS, help=f'epochs of the cosine plan (default {DEMO_EPOCHS})')
+    p.add_argument('--n-train', type=_count, default=DEMO_SCENES, help=f'training+validation scenes, seed 0 (default {DEMO_SCENES})')
+    p.add_argument('--n-test', type=_count, default=300, help='test scenes, seed 1 (default 300)')
+    p.add_argument('--epochs', type=_count, default=DEMO_EPOCHS, help=f'epochs of the cosine plan (default {DEMO_EPOCHS})')
     p.add_argument('--no-meteor', action='store_true', help='skip METEOR (saves the Java start-up)')
     p.add_argument('--threads', type=int, default=1, help='torch CPU threads (default 1; 0 for torch\'s default)')
+    p.add_argument('--overwrite', action='store_true', help='rebuild the whole folder, scenes and features included')
     p.add_argument('--quiet', action='store_true', help='no progress output')
 
     p = sub.add_parser('extract', help='encode images once into a feature store',
                        description='Run a frozen encoder over every image of --data and cache the features (resumable).')
-    p.add_argument('--data', required=True, help="ShapesWorld folder, Karpathy .json, results.csv folder, parquet, or 'hub'")
+    p.add_argument('--data', required=True, help=DATA_HELP)
     p.add_argument('--images', help='image folder, where --data does not say')
     p.add_argument('--out', required=True, help='feature store folder')
     p.add_argument('--encoder', default='auto', choices=['auto', 'shapes', 'resnet50'], help='default: shapes for ShapesWorld, else resnet50')
     p.add_argument('--weights', default='imagenet', help="ResNet50 weights: 'imagenet' (default), 'random', or a state-dict file")
-    p.add_argument('--batch-size', type=int, default=64, help='images per batch (default 64)')
+    p.add_argument('--batch-size', type=_count, default=64, help='images per batch (default 64)')
     p.add_argument('--num-workers', type=int, default=0, help='image decoding workers (default 0)')
+    p.add_argument('--overwrite', action='store_true', help='replace a different feature store in --out (default: refuse)')
+    p.add_argument('--device', help=DEVICE_HELP)
 
     p = sub.add_parser('train', help='train a decoder on cached features',
-                       description='Split by image (the test split held out, the rest 90/10 train/validation), build the '
-                                   'vocabulary, train with early stopping; checkpoints in OUT/best and OUT/last.')
-    p.add_argument('--data', required=True, help="ShapesWorld folder, Karpathy .json, results.csv folder, parquet, or 'hub'")
+                       description='Split by image (the source\'s test split, or a held-out one, kept apart; the rest 90/10 '
+                                   'train/validation), build the vocabulary, train with early stopping; checkpoints in '
+                                   'OUT/best and OUT/last. With --resume, the vocabulary, split and decoder come from OUT/last.')
+    p.add_argument('--data', required=True, help=DATA_HELP)
     p.add_argument('--images', help='image folder, where --data does not say')
     p.add_argument('--features', required=True, help='feature store folder (made by `captionlab extract`)')
     p.add_argument('--out', required=True, help='run folder')
-    p.add_argument('--min-freq', type=int, default=1, help='vocabulary: drop words seen fewer times (default 1; 5 for Flickr30k)')
-    p.add_argument('--emb-dim', type=int, default=512, help='word embedding size (default 512)')
-    p.add_argument('--hid-dim', type=int, default=512, help='LSTM size (default 512)')
-    p.add_argument('--att-dim', type=int, default=512, help='attention size (default 512)')
-    p.add_argument('--dropout', type=float, default=0.5, help='dropout (default 0.5)')
-    p.add_argument('--deep-output', action='store_true', help="the paper's deep output layer: words from h, the context and the last word")
-    p.add_argument('--init', choices=['mean', 'learned'], default='mean', help="first LSTM state: from the mean feature (the paper's, default) or learned")
-    p.add_argument('--word-query', action='store_true', help='the attention query also reads the last word (lesson 04)')
+    p.add_argument('--min-freq', type=_count, help='vocabulary: drop words seen fewer times (default 5; 1 for ShapesWorld)')
+    _decoder_args(p)
+    p.add_argument('--cell-positions', type=float, metavar='SCALE', help="append each cell's (row, column), scaled 0..SCALE, to its features (default 0: no)")
     p.add_argument('--resume', action='store_true', help='continue OUT/last')
-    p.add_argument('--cell-positions', type=float, default=0., metavar='SCALE', help="append each cell's (row, column), scaled 0..SCALE, to its features (default 0: no)")
+    p.add_argument('--device', help=DEVICE_HELP)
     _train_args(p)
 
     p = sub.add_parser('evaluate', help='score a checkpoint on test images',
-                       description='Caption the test split (or all images) with greedy and beam search and score '
-                                   'BLEU-1..4, METEOR, ROUGE-L, CIDEr against all references; writes a report folder.')
+                       description='Caption the test images with greedy and beam search and score BLEU-1..4, METEOR, '
+                                   'ROUGE-L, CIDEr against all references; writes a report folder. Images the checkpoint '
+                                   'trained or validated on are refused unless asked for by name (--split train / val).')
     p.add_argument('--checkpoint', required=True, help='checkpoint folder (e.g. RUN/best)')
-    p.add_argument('--data', required=True, help="ShapesWorld folder, Karpathy .json, results.csv folder, parquet, or 'hub'")
+    p.add_argument('--data', required=True, help=DATA_HELP)
     p.add_argument('--images', help='image folder, where --data does not say')
     p.add_argument('--features', required=True, help='feature store folder of those images')
-    p.add_argument('--split', default='test', help="which split to score: 'test' (default), 'all', or a split name")
-    p.add_argument('--beams', type=int, nargs='+', default=[1, 3, 5], help='beam sizes (default 1 3 5; 1 is greedy)')
+    p.add_argument('--split', default='test', help="'test' (default: the checkpoint's test images), 'train', 'val', "
+                   "or 'all' (every image of --data; refused if the checkpoint saw any)")
+    p.add_argument('--beams', type=_count, nargs='+', default=[1, 3, 5], help='beam sizes (default 1 3 5; 1 is greedy)')
     p.add_argument('--out', default='report', help='report folder (default ./report)')
     p.add_argument('--no-meteor', action='store_true', help='skip METEOR')
+    p.add_argument('--device', help=DEVICE_HELP)
 
     p = sub.add_parser('caption', help='caption your own images',
-                       description='Caption image files with a trained checkpoint; optionally draw where it looked.')
+                       description='Caption image files with a trained checkpoint; optionally draw where it looked. '
+                                   'Unreadable files are named and skipped; the exit code is 1 if there were any.')
     p.add_argument('images', nargs='+', metavar='IMAGE', help='image files')
     p.add_argument('--checkpoint', required=True, help='checkpoint folder (e.g. captionlab-demo/checkpoint)')
-    p.add_argument('--beam', type=int, default=3, help='beam size, 1 for greedy (default 3)')
+    p.add_argument('--beam', type=_count, default=3, help='beam size, 1 for greedy (default 3)')
     p.add_argument('--attention', metavar='PNG', help='save per-word attention pictures here (IMAGE index added for several)')
-    p.add_argument('--weights', default='imagenet', help="ResNet50 weights for ResNet50 checkpoints: 'imagenet', 'random' or a file")
+    p.add_argument('--weights', help="ResNet50 weights (default: those the checkpoint was trained with; a file for file weights)")
+    p.add_argument('--batch-size', type=_count, default=32, help='images per batch (default 32)')
+    p.add_argument('--device', help=DEVICE_HELP)
     return ap
 
 # %% ../nbs/07_cli.ipynb #66af1b3c
-def _select(records, split):
+def select_split(records, # the images of `--data`
+                 split: str, # 'all', or a split name: 'test', 'train', 'val', ...
+                 splits: dict|None = None, # the checkpoint's recorded split (`read_checkpoint_splits`), if any
+                ) -> list:
+    "The records of `split`: by the checkpoint's own split where it records one, else by the source's."
     if split == 'all': return records
-    if split == 'test':
-        sp = split_records(records, n_test=0)
-        return sp['test'] or records # a source without a test split (e.g. a fresh ShapesWorld) is all test
-    return [r for r in records if r.split == split]
+    if splits is not None:
+        if split not in splits: raise ValueError(f"--split {split}: the checkpoint's split has {', '.join(splits)} (or use 'all')")
+        ids = set(splits[split]); sel = [r for r in records if r.image_id in ids]
+        if not sel: raise ValueError(f"none of the checkpoint's {len(ids)} {split} images are in --data: to score other "
+                                     "images it never saw, use --split all")
+        return sel
+    sel = [r for r in records if r.split == split]
+    if not sel: raise ValueError(f"the data has no {split!r} images and the checkpoint records no split (an older "
+                                 "captionlab): use --split all if you know it never saw these images")
+    return sel
+
+def _errors():
+    "The exceptions that `main` turns into one-line messages (imported only once a command runs)."
+    from captionlab.training import CheckpointError
+    from captionlab.encoder import ImageError, WeightsUnavailableError
+    return (CheckpointError, ImageError, WeightsUnavailableError, FileNotFoundError, ValueError, KeyError)
 
 def main(argv: list|None = None): # arguments (default: sys.argv[1:])
     "Entry point of the `captionlab` console script: known failures become one-line messages."
     a = build_parser().parse_args(argv)
     try: _run(a)
-    except (CheckpointError, ImageError, WeightsUnavailableError, FileNotFoundError, ValueError, KeyError) as e:
-        print(f"captionlab {a.command}: error: {e}", file=sys.stderr); raise SystemExit(1)
     except KeyboardInterrupt:
         print(f"captionlab {a.command}: interrupted (train --resume continues a run; extract resumes by itself)", file=sys.stderr)
         raise SystemExit(130)
+    except Exception as e:
+        if not isinstance(e, _errors()): raise
+        print(f"captionlab {a.command}: error: {e}", file=sys.stderr); raise SystemExit(1)
 
 def _run(a):
     if a.command == 'demo':
-        run_demo(a.out, a.n_train, a.n_test, a.epochs, meteor=not a.no_meteor, progress=not a.quiet, threads=a.threads or None)
+        run_demo(a.out, a.n_train, a.n_test, a.epochs, meteor=not a.no_meteor, progress=not a.quiet,
+                 threads=a.threads or None, overwrite=a.overwrite)
     elif a.command == 'extract':
-        store = extract(load_records(a.data, a.images), a.out, a.encoder, a.weights, a.batch_size, a.num_workers)
+        store = extract(load_records(a.data, a.images), a.out, a.encoder, a.weights, a.batch_size, a.num_workers,
+                        overwrite=a.overwrite, device=a.device)
         print(f"features: {Path(a.out).resolve()} ({len(store)} images)")
-    elif a.command == 'train':
-        recs, feats = load_records(a.data, a.images), FeatureStore.open(a.features)
-        recs = [r for r in recs if r.image_id in feats]
-        dec = dict(emb_dim=a.emb_dim, hid_dim=a.hid_dim, att_dim=a.att_dim, dropout=a.dropout, deep_output=a.deep_output,
-                   init=a.init, word_query=a.word_query)
-        res, _ = train_run(recs, feats, a.out, _train_cfg(a), dec, a.min_freq, resume=a.resume, cell_positions=a.cell_positions)
-        print(f"best epoch {res.best_epoch + 1}, validation loss {res.best_val:.4f}\ncheckpoint: {(Path(a.out)/'best').resolve()}"
-              f"\nloss curve: {(Path(a.out)/'loss.png').resolve()}")
-    elif a.command == 'evaluate':
-        recs, feats = _select(load_records(a.data, a.images), a.split), FeatureStore.open(a.features)
-        recs = [r for r in recs if r.image_id in feats]
-        rep = evaluate_run(a.checkpoint, recs, feats, a.out, tuple(a.beams), meteor=not a.no_meteor)
-        for b, m in rep['metrics'].items(): print(f"{b}: " + '  '.join(f"{k} {v:.3f}" for k, v in m.items()))
-        print(f"(0-1 scale; CIDEr up to 10)\nreport: {Path(a.out).resolve()}")
-    elif a.command == 'caption':
-        for i, (p, cap, words, al) in enumerate(caption_images(a.images, a.checkpoint, a.beam, a.weights)):
-            print(f"{p}: {cap}")
-            if a.attention:
-                import matplotlib; matplotlib.use('Agg')
-                import matplotlib.pyplot as plt
-                dst = Path(a.attention)
-                if len(a.images) > 1: dst = dst.with_name(f'{dst.stem}_{i}{dst.suffix}')
-                plt.close(show_attention(load_image(p), words, al, path=dst))
-                print(f"  attention: {dst.resolve()}")
+    elif a.command == 'train': _train_command(a)
+    elif a.command == 'evaluate': _evaluate_command(a)
+    elif a.command == 'caption': _caption_command(a)
+
+def _train_command(a):
+    from captionlab.encoder import FeatureStore
+    from captionlab.training import read_run
+    recs, feats = load_records(a.data, a.images), FeatureStore.open(a.features)
+    recs = [r for r in recs if r.image_id in feats]
+    cfg = _train_cfg(a, read_run(a.out)['cfg'] if a.resume else None)
+    res, _ = train_run(recs, feats, a.out, cfg, {k: getattr(a, k) for k in DECODER_OPTIONS}, a.min_freq,
+                       resume=a.resume, cell_positions=a.cell_positions, device=a.device)
+    print(f"best epoch {res.best_epoch + 1}, validation loss {res.best_val:.4f}\ncheckpoint: {(Path(a.out)/'best').resolve()}"
+          f"\nloss curve: {(Path(a.out)/'loss.png').resolve()}")
+
+def _evaluate_command(a):
+    from captionlab.encoder import FeatureStore
+    from captionlab.training import read_checkpoint_splits
+    recs = select_split(load_records(a.data, a.images), a.split, read_checkpoint_splits(a.checkpoint))
+    feats = FeatureStore.open(a.features)
+    lost = [r.image_id for r in recs if r.image_id not in feats]
+    if lost: print(f"note: {len(lost)} of the {len(recs)} images have no features (unreadable at extraction?) and are not scored",
+                   file=sys.stderr)
+    recs = [r for r in recs if r.image_id in feats]
+    rep = evaluate_run(a.checkpoint, recs, feats, a.out, tuple(a.beams), meteor=not a.no_meteor,
+                       seen_ok=a.split in ('train', 'val'), device=a.device)
+    print(f"{rep['n_images']} images ({a.split})")
+    for b, m in rep['metrics'].items(): print(f"{b}: " + '  '.join(f"{k} {v:.3f}" for k, v in m.items()))
+    print(f"(0-1 scale; CIDEr up to 10)\nreport: {Path(a.out).resolve()}")
+
+def _caption_command(a):
+    from captionlab.evaluation import show_attention
+    failed = 0
+    for i, r in enumerate(caption_images(a.images, a.checkpoint, a.beam, a.weights, a.device, a.batch_size)):
+        if r.error:
+            failed += 1; print(f"captionlab caption: {r.error}", file=sys.stderr); continue
+        print(f"{r.path}: {r.caption}", flush=True)
+        if r.note: print(f"  note: {r.note}", file=sys.stderr)
+        if a.attention:
+            dst = Path(a.attention)
+            if len(a.images) > 1: dst = dst.with_name(f'{dst.stem}_{i}{dst.suffix}')
+            _pyplot().close(show_attention(r.path, r.words, r.alphas, path=dst))
+            print(f"  attention: {dst.resolve()}")
+    if failed:
+        print(f"captionlab caption: {failed} of {len(a.images)} images could not be read", file=sys.stderr)
+        raise SystemExit(1)
