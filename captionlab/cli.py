@@ -73,7 +73,7 @@ def default_encoder(records) -> str:
     "ShapesEncoder for ShapesWorld records, ResNet50 otherwise."
     return 'shapes-cnn' if is_shapesworld(records) else 'resnet50'
 
-# %% ../nbs/07_cli.ipynb #28852e81
+# %% ../nbs/07_cli.ipynb #51c242a3
 def checkpoint_encoder(meta: dict, # a checkpoint's `meta`: `encoder` and `encoder_weights`
                        weights: str|None = None, # ResNet50 weights asked for (None: the ones the checkpoint records)
                       ):
@@ -149,6 +149,7 @@ def train_run(records, # all images (a `test` split, if any, is held out)
               cell_positions: float|None = None, # append each cell's (row, column), scaled 0..this (None or 0: no)
               test: list|None = None, # test images kept apart by the caller (the demo's unseen world): no hold-out
               device=None, # default: CUDA when present
+              overwrite: bool = False, # replace a run already in out_dir (default: refuse)
              ) -> tuple: # (TrainResult, splits dict of records)
     "Split by image (test held out, 90/10 train/val), build the vocabulary, train with early stopping."
     from captionlab.data import Vocab, CaptionDataset, split_records
@@ -174,7 +175,8 @@ def train_run(records, # all images (a `test` split, if any, is held out)
     if progress: print(f"training on {len(sp['train'])} images ({len(tr)} captions), validating on {len(sp['val'])}; "
                        f"vocabulary {len(vocab)} words; {len(sp['test'])} test images held out", flush=True)
     splits = {k: [r.image_id for r in v] for k, v in sp.items()}
-    res = train(cfg, tr, va, vocab, dcfg, out_dir, resume=resume, progress=progress, meta=meta, splits=splits, device=device)
+    res = train(cfg, tr, va, vocab, dcfg, out_dir, resume=resume, progress=progress, meta=meta, splits=splits,
+                device=device, overwrite=overwrite)
     if int(os.environ.get('RANK', 0)) == 0: _pyplot().close(plot_losses(res.history, Path(out_dir)/'loss.png')) # one writer under DDP
     return res, sp
 
@@ -494,6 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
     _decoder_args(p)
     p.add_argument('--cell-positions', type=float, metavar='SCALE', help="append each cell's (row, column), scaled 0..SCALE, to its features (default 0: no)")
     p.add_argument('--resume', action='store_true', help='continue OUT/last')
+    p.add_argument('--overwrite', action='store_true', help='replace a run already in OUT (default: refuse)')
     p.add_argument('--device', help=DEVICE_HELP)
     _train_args(p)
 
@@ -578,7 +581,8 @@ def _train_command(a):
     recs = [r for r in recs if r.image_id in feats]
     cfg = _train_cfg(a, read_run(a.out)['cfg'] if a.resume else None)
     res, _ = train_run(recs, feats, a.out, cfg, {k: getattr(a, k) for k in DECODER_OPTIONS}, a.min_freq,
-                       resume=a.resume, cell_positions=a.cell_positions, device=a.device)
+                       resume=a.resume, cell_positions=a.cell_positions, device=a.device,
+                       overwrite=a.overwrite)
     print(f"best epoch {res.best_epoch + 1}, validation loss {res.best_val:.4f}\ncheckpoint: {(Path(a.out)/'best').resolve()}"
           f"\nloss curve: {(Path(a.out)/'loss.png').resolve()}")
 

@@ -435,7 +435,7 @@ def train(cfg: TrainConfig, # hyper-parameters
         if meta is None: meta = run['meta']
     elif _resolve(best).exists() or _resolve(last).exists():
         if not overwrite: raise CheckpointError(f"{out_dir} already holds a run (best/, last/): resume it (resume=True, "
-                                                f"--resume), train in another folder, or pass overwrite=True to replace it")
+                                                f"--resume), train in another folder, or replace it (overwrite=True, --overwrite)")
         if rank == 0: _remove_checkpoint(best); _remove_checkpoint(last)
     seed_everything(cfg.seed)
     model = CaptionDecoder(dec_cfg).to(device)
