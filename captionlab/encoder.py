@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
-import torchvision.transforms as T
+import torchvision.transforms.v2 as T
 from torchvision.models import resnet50, ResNet50_Weights
 
 # %% auto #0
@@ -88,8 +88,9 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 def image_transform(size:int=224, # output side in pixels
                    )->T.Compose: # PIL RGB image → float tensor (3, size, size)
     "Resize to `size`×`size`, scale to 0..1 and standardise with the ImageNet mean/std."
-    return T.Compose([T.Resize((size, size), interpolation=T.InterpolationMode.BILINEAR),
-                      T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+    return T.Compose([T.Resize((size, size), interpolation=T.InterpolationMode.BILINEAR), # on the PIL image, as PIL does
+                      T.ToImage(), T.ToDtype(torch.float32, scale=True), # uint8 (3, H, W) -> 0..1 floats
+                      T.Normalize(IMAGENET_MEAN, IMAGENET_STD), T.ToPureTensor()])
 
 def resize_uint8(img:Image.Image, # PIL RGB image
                  size:int=224, # output side
