@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DEMO_DECODER', 'DEMO_TRAIN', 'DEMO_EPOCHS', 'DEMO_SCENES', 'DEMO_POSITIONS', 'DEMO_MARK', 'TRAIN_OPTIONS',
-           'DECODER_OPTIONS', 'DATA_HELP', 'DEVICE_HELP', 'load_records', 'is_shapesworld', 'default_min_freq',
-           'make_encoder', 'default_encoder', 'checkpoint_encoder', 'extract', 'train_run', 'evaluate_run', 'Captioned',
+__all__ = ['SHAPES_NOTE', 'DEMO_DECODER', 'DEMO_TRAIN', 'DEMO_EPOCHS', 'DEMO_SCENES', 'DEMO_POSITIONS', 'DEMO_MARK',
+           'TRAIN_OPTIONS', 'DECODER_OPTIONS', 'DATA_HELP', 'DEVICE_HELP', 'load_records', 'is_shapesworld',
+           'default_min_freq', 'default_encoder', 'extract', 'train_run', 'evaluate_run', 'Captioned',
            'looks_like_shapesworld', 'caption_images', 'run_demo', 'demo_summary', 'train_flickr30k', 'field_defaults',
            'build_parser', 'select_split', 'main']
 
@@ -56,41 +56,9 @@ def default_min_freq(records) -> int:
     return 1 if is_shapesworld(records) else FLICKR30K_MIN_FREQ
 
 # %% ../nbs/07_cli.ipynb #828700db
-def make_encoder(name: str, # 'shapes-cnn' (or 'shapes'), 'resnet50'
-                 weights: str = 'imagenet', # resnet50: 'imagenet', 'random', a torchvision weights name or a state-dict file
-                ):
-    "A frozen encoder by name."
-    from captionlab.encoder import ShapesEncoder, ResNet50Encoder, DEFAULT_WEIGHTS
-    if name in ('shapes', 'shapes-cnn'): return ShapesEncoder.pretrained()
-    if name == 'resnet50':
-        if weights == 'imagenet': return ResNet50Encoder(DEFAULT_WEIGHTS)
-        if weights == 'random': return ResNet50Encoder(weights=None)
-        if weights.startswith('ResNet50_Weights.'): return ResNet50Encoder(weights.removeprefix('ResNet50_Weights.'))
-        return ResNet50Encoder(weights_path=weights)
-    raise SystemExit(f"unknown encoder {name!r}: use 'shapes' or 'resnet50'")
-
 def default_encoder(records) -> str:
     "ShapesEncoder for ShapesWorld records, ResNet50 otherwise."
     return 'shapes-cnn' if is_shapesworld(records) else 'resnet50'
-
-# %% ../nbs/07_cli.ipynb #51c242a3
-def checkpoint_encoder(meta: dict, # a checkpoint's `meta`: `encoder` and `encoder_weights`
-                       weights: str|None = None, # ResNet50 weights asked for (None: the ones the checkpoint records)
-                      ):
-    "The frozen encoder a checkpoint was trained with; `ValueError` if `weights` (or the shipped ones) differ."
-    name, want = meta.get('encoder') or 'resnet50', meta.get('encoder_weights')
-    if weights is None:
-        if want is None or want.startswith('file:') and name == 'resnet50':
-            raise ValueError(f"this checkpoint was trained on {name} features of weights {want or '(not recorded)'}: "
-                             "pass the same weights with --weights FILE")
-        weights = want if name == 'resnet50' else 'imagenet'
-    enc = make_encoder(name, weights)
-    if want is not None and enc.weights != want:
-        raise ValueError(f"this checkpoint was trained on {name} features of the weights {want!r}, but the encoder "
-                         f"has {enc.weights!r}: its captions would be meaningless. Use the weights it was trained with"
-                         + (" (--weights)" if name == 'resnet50' else
-                            " (an older captionlab, or retrain the decoder on features of the shipped encoder)"))
-    return enc
 
 # %% ../nbs/07_cli.ipynb #81fc9cb6
 def extract(records, # images
@@ -105,6 +73,7 @@ def extract(records, # images
            ):
     "Encode every image once into a feature store (resumes an unfinished one); returns the `FeatureStore`."
     from captionlab.encoder import extract_features
+    from captionlab.model import make_encoder
     enc = make_encoder(default_encoder(records) if encoder == 'auto' else encoder, weights)
     return extract_features(enc, records, out_dir, batch_size=batch_size, num_workers=num_workers, device=device,
                             overwrite=overwrite, show_progress=progress)
@@ -242,55 +211,46 @@ class Captioned:
     error: str|None = None # why the image could not be read
     note: str|None = None # a warning about the result (e.g. a photograph given to a ShapesWorld model)
 
-def looks_like_shapesworld(img, # an RGB PIL image
+def looks_like_shapesworld(x, # an image as uint8 (3, H, W), e.g. from `CaptionModel.prepare`
                           ) -> bool:
     "Is nearly every pixel the ShapesWorld background or one of its six colours (as in a drawn scene)?"
     import numpy as np
     from captionlab.shapes import RGB, render_scene
     bg = render_scene([], 1).getpixel((0, 0))
-    a = np.asarray(img.convert('RGB').resize((56, 56), 0)).reshape(-1, 3).astype(int) # nearest: no blended colours
+    a = x[:, ::4, ::4].permute(1, 2, 0).reshape(-1, 3).int().numpy() # (H/4 * W/4, 3): every 4th pixel
     pal = np.array([bg, *RGB.values()]) # (7, 3)
-    near = (np.abs(a[:, None] - pal[None]).max(-1) <= 12).any(1) # (56*56,)
+    near = (np.abs(a[:, None] - pal[None]).max(-1) <= 12).any(1) # (H/4 * W/4,)
     return near.mean() > 0.9
 
+SHAPES_NOTE = ("this does not look like a ShapesWorld scene, and the checkpoint was trained on ShapesWorld: "
+               "it only knows words for coloured shapes")
+
 def caption_images(paths: list, # image files
-                   ckpt, # checkpoint folder
+                   ckpt, # checkpoint folder (`save_checkpoint`'s) or a saved `CaptionModel`
                    beam: int = 3, # beam size (1: greedy)
                    weights: str|None = None, # ResNet50 weights (None: the ones the checkpoint was trained with)
                    device=None, # default: CUDA when present
                    batch_size: int = 32, # images encoded and decoded together
                   ): # yields a `Captioned` per path, in order
-    "Caption image files with a trained checkpoint, a batch at a time; unreadable files give an `error`, not an exception."
+    "Caption image files with a trained model, a batch at a time; unreadable files give an `error`, not an exception."
     import torch
-    from captionlab.encoder import load_image, image_transform, ImageError
-    from captionlab.decoder import greedy_decode, beam_search
-    from captionlab.training import load_checkpoint, add_cell_positions
+    from captionlab.encoder import ImageError
+    from captionlab.model import CaptionModel
     if beam < 1: raise ValueError(f"beam must be 1 (greedy) or more, not {beam}")
-    device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-    model, vocab, cfg = load_checkpoint(ckpt, device)
-    enc = checkpoint_encoder(cfg['meta'], weights).eval().to(device)
-    shapes, tf, paths = enc.name == 'shapes-cnn', image_transform(), list(paths)
+    model = CaptionModel.from_pretrained(str(ckpt), weights=weights,
+                                         device=device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    shapes, paths = model.config.encoder_name == 'shapes-cnn', list(paths)
     for i in range(0, len(paths), batch_size):
         res, imgs = [], []
         for p in paths[i:i + batch_size]:
-            try: img = load_image(p)
+            try: x = model.prepare(p) # uint8 (3, S, S), upright
             except ImageError as e: res.append(Captioned(Path(p), error=str(e))); continue
-            note = None if not shapes or looks_like_shapesworld(img) else (
-                "this does not look like a ShapesWorld scene, and the checkpoint was trained on ShapesWorld: "
-                "it only knows words for coloured shapes")
-            res.append(Captioned(Path(p), note=note)); imgs.append(tf(img))
-        if imgs:
-            with torch.no_grad():
-                feats = enc(torch.stack(imgs).to(device)).float() # (B, P, C)
-                if cfg['meta'].get('cell_positions'): feats = add_cell_positions(feats, cfg['meta']['cell_positions']) # (B, P, C+2)
-                if feats.shape[-1] != cfg['decoder'].enc_dim:
-                    raise ValueError(f"{ckpt} expects {cfg['decoder'].enc_dim}-channel features but the {enc.name} encoder gives {feats.shape[-1]}")
-                dec = greedy_decode(model, feats) if beam == 1 else beam_search(model, feats, k=beam)
-            ok = iter(zip(dec.ids, dec.alphas))
-            for r in res:
-                if r.error: continue
-                ids, al = next(ok)
-                r.caption, r.words, r.alphas = vocab.decode(ids), [vocab.itos[t] for t in ids], al.float().cpu()
+            res.append(Captioned(Path(p), note=SHAPES_NOTE if shapes and not looks_like_shapesworld(x) else None))
+            imgs.append(x)
+        caps = iter(model.decode(model.features(torch.stack(imgs)), beam) if imgs else [])
+        for r in res:
+            if r.error: continue
+            c = next(caps); r.caption, r.words, r.alphas = c.text, c.words, c.alphas
         yield from res
 
 # %% ../nbs/07_cli.ipynb #5b400c93
