@@ -14,8 +14,8 @@ from pathlib import Path
 __all__ = ['SHAPES_NOTE', 'DEMO_DECODER', 'DEMO_TRAIN', 'DEMO_EPOCHS', 'DEMO_SCENES', 'DEMO_POSITIONS', 'DEMO_MARK',
            'TRAIN_OPTIONS', 'DECODER_OPTIONS', 'DATA_HELP', 'DEVICE_HELP', 'load_records', 'is_shapesworld',
            'default_min_freq', 'default_encoder', 'extract', 'train_run', 'evaluate_run', 'Captioned',
-           'looks_like_shapesworld', 'caption_images', 'run_demo', 'demo_summary', 'train_flickr30k', 'field_defaults',
-           'build_parser', 'select_split', 'main']
+           'looks_like_shapesworld', 'caption_images', 'run_demo', 'demo_summary', 'save_model', 'train_flickr30k',
+           'field_defaults', 'build_parser', 'select_split', 'main']
 
 # %% ../nbs/07_cli.ipynb #d9afe7a2
 def _images_cache(name: str) -> Path:
@@ -263,7 +263,7 @@ DEMO_MARK = '.captionlab-demo' # the file that says a folder is a demo's own
 
 def _demo_folder(out: Path, overwrite: bool):
     "Make `out` the demo's folder: refuse someone else's, empty it with `overwrite`, drop the previous training run."
-    known = ('data', 'features', 'run', 'checkpoint', 'metrics.json')
+    known = ('data', 'features', 'run', 'checkpoint', 'model', 'metrics.json')
     if out.exists() and any(out.iterdir()) and not (out/DEMO_MARK).exists() and not any((out/k).exists() for k in known):
         raise ValueError(f"{out} is not empty and was not made by `captionlab demo`: choose another --out")
     if overwrite:
@@ -315,6 +315,7 @@ def run_demo(out_dir='captionlab-demo', # report folder (created)
     rep = evaluate_run(out/'checkpoint', test, feats['test'], out, beams=(1, 3), meteor=meteor)
     rep['time_s'] = round(time.time() - t0, 1); rep['history'] = res.history
     (out/'metrics.json').write_text(json.dumps(rep, indent=2, default=float))
+    save_model(out/'checkpoint', out/'model', rep)
     if progress: print(demo_summary(rep, out))
     return out
 
@@ -333,9 +334,26 @@ def demo_summary(rep: dict, out: Path) -> str:
                   f"(chance {q['grounding']['chance']:.1%}; bar 80%: {'met' if ok['grounding_hit'] else 'NOT met'})"]
     lines += [f"report:     {out.resolve()}", f"  metrics:  {(out/'metrics.json').resolve()}",
               f"  gallery:  {(out/'gallery.png').resolve()}", f"  attention: {(out/'attention_0.png').resolve()} ...",
-              f"  loss:     {(out/'loss.png').resolve()}", f"  checkpoint: {(out/'checkpoint').resolve()}",
-              f"caption your own image: captionlab caption IMAGE.png --checkpoint {out/'checkpoint'} --attention att.png"]
+              f"  loss:     {(out/'loss.png').resolve()}", f"  model:    {(out/'model').resolve()}",
+              f"caption your own image: captionlab caption IMAGE.png --checkpoint {out/'model'} --attention att.png",
+              f"  or in Python: CaptionModel.from_pretrained('{out/'model'}').caption('IMAGE.png')"]
     return '\n'.join(lines)
+
+def save_model(ckpt, # a checkpoint folder (`best/`, the demo's `checkpoint/`)
+               out_dir, # where to write the `CaptionModel` (safetensors, JSON, a model card)
+               report: dict|None = None, # `evaluate_run`'s report: its beam-3 metrics go into the card
+               weights: str|None = None, # ResNet50 weights, if they were a file
+              ):
+    "Save a checkpoint as a shareable `CaptionModel`, with the test metrics when there are some."
+    from captionlab.model import CaptionModel
+    m = CaptionModel.from_checkpoint(ckpt, weights)
+    if report:
+        b = max(report['metrics'], key=lambda k: int(k.split()[-1]))
+        m.config.metrics = dict(report['metrics'][b], **(report.get('shapes_quality', {}).get('quality', {})))
+        m.config.metrics_note = (f"{b} on {report['n_images']} test images it never saw; {report['scale']}; "
+                                 "content accuracy and grounding on 0-1")
+    m.save_pretrained(out_dir)
+    return out_dir
 
 # %% ../nbs/07_cli.ipynb #a4f6e1af
 def train_flickr30k(run_dir='runs/flickr30k', # everything goes here: features/, best/, last/
@@ -545,6 +563,8 @@ def _train_command(a):
                        overwrite=a.overwrite)
     print(f"best epoch {res.best_epoch + 1}, validation loss {res.best_val:.4f}\ncheckpoint: {(Path(a.out)/'best').resolve()}"
           f"\nloss curve: {(Path(a.out)/'loss.png').resolve()}")
+    try: print(f"model: {save_model(Path(a.out)/'best', Path(a.out)/'model').resolve()}")
+    except _errors() as e: print(f"note: no model/ folder written ({e}); the checkpoint is complete", file=sys.stderr)
 
 def _evaluate_command(a):
     from captionlab.encoder import FeatureStore
