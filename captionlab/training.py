@@ -6,8 +6,9 @@ Docs: https://captionlab.github.io/captionlab/training.html.md"""
 
 # %% ../nbs/05_training.ipynb #fda5e30c
 from __future__ import annotations
-import hashlib, json, math, os, shutil, sys, tempfile, time, uuid
-from dataclasses import dataclass, asdict, field, fields
+import hashlib, inspect, json, math, os, shutil, sys, tempfile, time, uuid
+from dataclasses import dataclass, asdict, field, fields, is_dataclass
+from typing import get_type_hints
 from pathlib import Path
 
 # %% auto #0
@@ -53,6 +54,7 @@ def caption_loss(logits: torch.Tensor, # (B, T-1, V) scores for the next word
                  alphas: torch.Tensor, # (B, T-1, P) attention weights
                  tokens: torch.Tensor, # (B, T) padded token ids, <bos> ... <eos>
                  att_lambda: float = 1.0, # λ of the penalty
+                 extra=None, # the batch's third item (`collate_captions`: the lengths); unused here, see `train`
                 ) -> tuple: # (loss, cross-entropy, number of target tokens)
     "Cross-entropy over the non-padding targets plus λ·doubly stochastic penalty."
     targets = tokens[:, 1:] # (B, T-1)
@@ -74,6 +76,7 @@ def make_loader(ds, # a `CaptionDataset`
                 epoch: int = 0, # reseeds the order each epoch
                 shuffle: bool = True, # False for validation
                 distributed: bool = False, # shard across the processes of a DDP run
+                collate_fn=collate_captions, # samples -> batch (feats, tokens, extra); extra: lengths here
                ) -> DataLoader:
     "A DataLoader whose batch order depends only on `(cfg.seed, epoch)`."
     if distributed and shuffle: # padded to equal shards (repeating samples): every process runs as many batches
@@ -82,7 +85,7 @@ def make_loader(ds, # a `CaptionDataset`
     elif distributed: sampler = range(dist.get_rank(), len(ds), dist.get_world_size()) # no padding: each sample once
     elif shuffle: sampler = RandomSampler(ds, generator=torch.Generator().manual_seed(cfg.seed + epoch))
     else: sampler = SequentialSampler(ds)
-    return DataLoader(ds, batch_size=cfg.batch_size, sampler=sampler, collate_fn=collate_captions,
+    return DataLoader(ds, batch_size=cfg.batch_size, sampler=sampler, collate_fn=collate_fn,
                       num_workers=cfg.num_workers, pin_memory=torch.cuda.is_available())
 
 # %% ../nbs/05_training.ipynb #11bd017d
@@ -136,10 +139,49 @@ def _split_ids(splits: dict|None) -> dict|None:
 # %% ../nbs/05_training.ipynb #2befd155
 def _unwrap(model: nn.Module) -> nn.Module: return model.module if hasattr(model, 'module') else model
 
+_BUILTIN_KIND = 'captionlab.CaptionDecoder' # `CaptionDecoder`'s name; checkpoints without a kind hold one
+
+def _registry() -> dict:
+    "kind → (decoder class, config dataclass): `captionlab.model.DECODERS` (imported late: it imports us)."
+    from captionlab.model import DECODERS
+    return DECODERS
+
+def _loaded() -> bool: return 'captionlab.model' in sys.modules # else nothing but the built-in kind is registered
+
+def _kind_of(cls: type) -> str:
+    "The registered name of decoder class `cls` (`register_decoder`), else its qualified name."
+    if cls is CaptionDecoder and not _loaded(): return _BUILTIN_KIND # no need to load the registry for it
+    return next((k for k, (c, _) in _registry().items() if c is cls), f'{cls.__module__}.{cls.__qualname__}')
+
+def _config_class(cls: type) -> type:
+    "The config dataclass decoder class `cls` is built from: the registered one, else its `__init__`'s annotation."
+    if _loaded() and (cc := next((cc for c, cc in _registry().values() if c is cls), None)): return cc
+    for k in cls.__mro__: # the first `__init__` along the classes whose config parameter names a dataclass
+        if (init := k.__dict__.get('__init__')) is None: continue
+        try: name, hints = list(inspect.signature(init).parameters)[1], get_type_hints(init)
+        except Exception: continue
+        if is_dataclass(hints.get(name)): return hints[name]
+    raise CheckpointError(f"which config dataclass does {cls.__name__} take? Register it (captionlab.model."
+                          f"register_decoder('package.Name', {cls.__name__}, ItsConfig)) or annotate its config "
+                          "parameter")
+
+def _decoder_types(kind: str, # the kind a checkpoint records
+                   decoder_cls: type|None = None, # build this class instead
+                  ) -> tuple: # (decoder class, config dataclass)
+    "What rebuilds a checkpoint's decoder: `decoder_cls`, or the class registered as `kind`."
+    if decoder_cls is not None: return decoder_cls, _config_class(decoder_cls)
+    if kind == _BUILTIN_KIND and not _loaded(): return CaptionDecoder, DecoderConfig
+    if kind not in (reg := _registry()):
+        raise CheckpointError(f"this checkpoint holds a decoder of kind {kind!r}, which is not registered here "
+                              f"(registered: {', '.join(reg)}): import the code that registers it, or register it:"
+                              f" captionlab.model.register_decoder({kind!r}, TheClass, ItsConfig)"
+                              " (or pass decoder_cls)")
+    return reg[kind]
+
 def save_checkpoint(ckpt_dir, # the checkpoint folder to (re)place
-                    model: nn.Module, # the decoder (DDP-wrapped is fine)
+                    model: nn.Module, # the decoder (DDP-wrapped is fine); config.json records its kind
                     vocab: Vocab, # its vocabulary
-                    dec_cfg: DecoderConfig, # its architecture
+                    dec_cfg, # its config dataclass (`DecoderConfig` for a `CaptionDecoder`)
                     train_cfg: TrainConfig|None = None, # how it was trained
                     state: dict|None = None, # optimizer etc. for resuming (tensors and plain containers only)
                     meta: dict|None = None, # anything JSON-able: epoch, val_loss, encoder name...
@@ -159,7 +201,8 @@ def save_checkpoint(ckpt_dir, # the checkpoint folder to (re)place
         if (splits := _split_ids(splits)) is not None:
             (tmp/'splits.json').write_text(json.dumps(dict(format=SPLITS_FORMAT, version=1, **splits)))
         files = {f.name: {'bytes': f.stat().st_size, 'sha256': _sha256(f)} for f in sorted(tmp.iterdir())}
-        cfg = dict(format=CHECKPOINT_FORMAT, version=1, decoder=asdict(dec_cfg),
+        cfg = dict(format=CHECKPOINT_FORMAT, version=1, decoder_kind=_kind_of(type(_unwrap(model))),
+                   decoder=asdict(dec_cfg),
                    train=asdict(train_cfg) if train_cfg else None, meta=meta or {}, files=files)
         (tmp/'config.json').write_text(json.dumps(cfg, indent=2)) # last: a folder with it is complete
         for f in tmp.iterdir():
@@ -212,20 +255,35 @@ def read_checkpoint_splits(ckpt_dir) -> dict|None:
     return {k: list(s.get(k, [])) for k in ('train', 'val', 'test')}
 
 # %% ../nbs/05_training.ipynb #792e9465
-def load_checkpoint(ckpt_dir, # a folder written by `save_checkpoint`
-                    device=None, # where to put the model (default: CPU)
-                   ) -> tuple: # (model in eval mode, vocab, config dict with `decoder`, `train`, `meta`)
-    "Load a checkpoint folder safely (safetensors + JSON): `(model, vocab, cfg)`."
-    d = _resolve(Path(ckpt_dir)); cfg = _check_folder(d)
+def _load_weights(d: Path, model: nn.Module, check: bool = False) -> nn.Module:
+    "`model` with the weights of checkpoint folder `d` (`CheckpointError` if they are unreadable or do not fit)."
+    if check: _check_folder(d) # sizes and hashes first
     try: weights = load_file(d/'model.safetensors')
     except (SafetensorError, OSError) as e: raise CheckpointError(f"{d/'model.safetensors'}: not readable as safetensors ({e})") from None
-    dec_cfg = DecoderConfig(**cfg['decoder'])
-    model = CaptionDecoder(dec_cfg)
     try: model.load_state_dict(weights)
-    except RuntimeError as e: raise CheckpointError(f"{d}: the weights do not fit a CaptionDecoder{tuple(asdict(dec_cfg).values())}: {str(e)[:300]}") from None
-    vocab = Vocab.load(d/'vocab.json')
-    if len(vocab) != dec_cfg.vocab_size: raise CheckpointError(f"{d}: vocab.json has {len(vocab)} words but the model {dec_cfg.vocab_size}")
-    cfg = dict(cfg, decoder=dec_cfg, train=TrainConfig(**cfg['train']) if cfg.get('train') else None)
+    except RuntimeError as e:
+        c = getattr(model, 'cfg', None); sizes = tuple(asdict(c).values()) if is_dataclass(c) else ''
+        raise CheckpointError(f"{d}: the weights do not fit a {type(model).__name__}{sizes}: "
+                              f"{str(e)[:300]}") from None
+    return model
+
+def load_checkpoint(ckpt_dir, # a folder written by `save_checkpoint`
+                    device=None, # where to put the model (default: CPU)
+                    decoder_cls: type|None = None, # build this class (default: the kind config.json records)
+                   ) -> tuple: # (model in eval mode, vocab, config dict: `decoder_kind`, `decoder`, `train`, `meta`)
+    "Load a checkpoint folder safely (safetensors + JSON): `(model, vocab, cfg)`, the decoder rebuilt by its kind."
+    d = _resolve(Path(ckpt_dir)); cfg = _check_folder(d)
+    kind = cfg.get('decoder_kind', _BUILTIN_KIND) # checkpoints from before kinds were recorded: CaptionDecoder
+    cls, config_cls = _decoder_types(kind, decoder_cls)
+    try: dec_cfg = config_cls(**cfg['decoder'])
+    except TypeError as e:
+        raise CheckpointError(f"{d}: its decoder config does not fit {config_cls.__name__} ({e})") from None
+    model = _load_weights(d, cls(dec_cfg))
+    vocab, V = Vocab.load(d/'vocab.json'), getattr(dec_cfg, 'vocab_size', None)
+    if V is not None and len(vocab) != V:
+        raise CheckpointError(f"{d}: vocab.json has {len(vocab)} words but the model {V}")
+    train = TrainConfig(**cfg['train']) if cfg.get('train') else None
+    cfg = dict(cfg, decoder_kind=kind, decoder=dec_cfg, train=train)
     return model.to(device or 'cpu').eval(), vocab, cfg
 
 # %% ../nbs/05_training.ipynb #53b0550e
@@ -283,15 +341,16 @@ def lr_at(cfg: TrainConfig, # `lr` and `lr_schedule`
 
 def train_epoch(model, dl, opt, cfg: TrainConfig, device, scaler=None, progress=None,
                 epoch: int = 0, # which epoch this is (sets the learning rate of a schedule)
+                loss_fn=caption_loss, # `(logits, alphas, tokens, att_lambda, extra) -> (loss, ce, n)`
                ) -> float:
     "One pass over `dl`; returns the mean training loss per batch."
     model.train(); dt = _amp_dtype(device, cfg); tot, n = 0., 0
-    for i, (feats, tokens, _) in enumerate(progress.batches(dl) if progress else dl):
+    for i, (feats, tokens, extra) in enumerate(progress.batches(dl) if progress else dl):
         for g in opt.param_groups: g['lr'] = lr_at(cfg, epoch * len(dl) + i, cfg.epochs * len(dl))
         feats, tokens = feats.to(device, non_blocking=True), tokens.to(device, non_blocking=True) # (B, P, C), (B, T)
         with torch.autocast(device.type, dtype=dt, enabled=dt is not None):
             logits, alphas = model(feats, tokens) # (B, T-1, V), (B, T-1, P)
-        loss, ce, _ = caption_loss(logits, alphas, tokens, cfg.att_lambda)
+        loss, ce, _ = loss_fn(logits, alphas, tokens, cfg.att_lambda, extra) # extra as collated (on the CPU)
         opt.zero_grad(set_to_none=True)
         if scaler is not None and scaler.is_enabled(): scaler.scale(loss).backward(); scaler.unscale_(opt)
         else: loss.backward()
@@ -363,9 +422,8 @@ def _dist_setup():
 # %% ../nbs/05_training.ipynb #fc7e8a93
 _RESUME_FIXED = ('seed', 'batch_size', 'lr', 'lr_schedule', 'att_lambda', 'max_len', 'grad_clip', 'min_delta', 'amp')
 
-def read_run(out_dir, # a run folder written by `train`
-            ) -> dict: # dir, cfg, vocab, dec_cfg, splits, meta, epoch, val_loss
-    "What resuming the run in `out_dir` needs, from its `last/` checkpoint (`CheckpointError` if it cannot resume)."
+def _read_run(out_dir) -> dict:
+    "`read_run` with the decoder's kind and config as recorded (a str and a dict): no class needed."
     out_dir = Path(out_dir); last = _resolve(out_dir/'last')
     if not last.exists():
         if _resolve(out_dir/'best').exists():
@@ -382,20 +440,30 @@ def read_run(out_dir, # a run folder written by `train`
         raise CheckpointError(f"{out_dir}: last/ is broken, so this run cannot be resumed: {e}") from None
     meta = dict(cfg.get('meta') or {})
     epoch, val_loss = meta.pop('epoch', None), meta.pop('val_loss', None)
-    return dict(dir=last, cfg=TrainConfig(**cfg['train']), vocab=vocab, dec_cfg=DecoderConfig(**cfg['decoder']),
-                splits=splits, meta=meta, epoch=epoch, val_loss=val_loss)
+    return dict(dir=last, cfg=TrainConfig(**cfg['train']), vocab=vocab, splits=splits, meta=meta, epoch=epoch,
+                val_loss=val_loss, decoder_kind=cfg.get('decoder_kind', _BUILTIN_KIND), decoder=cfg['decoder'])
+
+def read_run(out_dir, # a run folder written by `train`
+             decoder_cls: type|None = None, # the decoder's class, if its kind is not registered
+            ) -> dict: # dir, cfg, vocab, decoder_kind, dec_cfg, splits, meta, epoch, val_loss
+    "What resuming the run in `out_dir` needs, from its `last/` checkpoint (`CheckpointError` if it cannot resume)."
+    run = _read_run(out_dir); raw = run.pop('decoder')
+    return dict(run, dec_cfg=_decoder_types(run['decoder_kind'], decoder_cls)[1](**raw))
 
 def _list_diff(what, a, b):
     i = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
     first = f"#{i}: {a[i] if i < len(a) else None!r} vs {b[i] if i < len(b) else None!r}"
     return f"{what}: checkpoint {len(a)} entries, given {len(b)} (first difference at {first})"
 
-def _resume_conflicts(run: dict, cfg: TrainConfig, vocab: Vocab, dec_cfg: DecoderConfig, splits: dict|None) -> list:
-    "Each way the given arguments differ from the checkpoint's, as 'field: checkpoint X, given Y'."
+def _resume_conflicts(run: dict, cfg: TrainConfig, vocab: Vocab, dec_cfg, splits: dict|None, kind: str) -> list:
+    "Each way the given arguments differ from the checkpoint's (a `_read_run`), as 'field: checkpoint X, given Y'."
     out = [f"train.{f}: checkpoint {getattr(run['cfg'], f)!r}, given {getattr(cfg, f)!r}"
            for f in _RESUME_FIXED if getattr(run['cfg'], f) != getattr(cfg, f)]
+    if run['decoder_kind'] != kind: out.append(f"decoder: checkpoint {run['decoder_kind']!r}, given {kind!r}")
+    try: theirs = asdict(type(dec_cfg)(**run['decoder'])) # as loading would fill in fields added since
+    except TypeError: theirs = run['decoder']
     out += [f"decoder.{k}: checkpoint {v!r}, given {getattr(dec_cfg, k, None)!r}"
-            for k, v in asdict(run['dec_cfg']).items() if getattr(dec_cfg, k, None) != v]
+            for k, v in theirs.items() if getattr(dec_cfg, k, None) != v]
     if run['vocab'].itos != vocab.itos: out.append(_list_diff('vocab', run['vocab'].itos, vocab.itos))
     if splits is not None and run['splits'] is not None:
         out += [_list_diff(f'splits.{k}', run['splits'][k], splits[k]) for k in splits if run['splits'][k] != splits[k]]
@@ -406,7 +474,7 @@ def train(cfg: TrainConfig, # hyper-parameters
           train_ds, # `CaptionDataset` of training captions
           val_ds, # `CaptionDataset` of validation captions
           vocab: Vocab, # saved with the checkpoints
-          dec_cfg: DecoderConfig, # the architecture
+          dec_cfg, # the decoder's config dataclass (`DecoderConfig` for a `CaptionDecoder`)
           out_dir, # run folder: gets best/ and last/
           resume: bool = False, # continue the run in out_dir from out_dir/last (it must be there)
           device=None, # default: cuda if available, else cpu
@@ -414,8 +482,11 @@ def train(cfg: TrainConfig, # hyper-parameters
           meta: dict|None = None, # extra JSON-able info for the checkpoints (e.g. encoder name; resume: the saved one)
           splits: dict|None = None, # image ids {'train': [...], 'val': [...], 'test': [...]} for every checkpoint
           overwrite: bool = False, # without resume: replace a run already in out_dir
+          decoder_cls: type = CaptionDecoder, # the model, built as `decoder_cls(dec_cfg)`; see "Your own decoder"
+          loss_fn=caption_loss, # training loss `(logits, alphas, tokens, att_lambda, extra) -> (loss, ce, n)`
+          collate_fn=collate_captions, # samples -> batches `(feats, tokens, extra)`, for both loaders
          ) -> TrainResult:
-    "Train a `CaptionDecoder` with early stopping; checkpoints in `out_dir/best` and `out_dir/last`."
+    "Train `decoder_cls(dec_cfg)` with early stopping; checkpoints in `out_dir/best` and `out_dir/last`."
     distributed, rank, local_rank, world = _dist_setup()
     if device is None: device = f'cuda:{local_rank}' if torch.cuda.is_available() else 'cpu'
     device = torch.device(device)
@@ -427,8 +498,8 @@ def train(cfg: TrainConfig, # hyper-parameters
     if rank == 0 and out_dir.is_dir(): _recover(best); _recover(last) # finish a switch a crash interrupted
     if distributed: dist.barrier()
     if resume:
-        run = read_run(out_dir)
-        if bad := _resume_conflicts(run, cfg, vocab, dec_cfg, splits):
+        run = _read_run(out_dir)
+        if bad := _resume_conflicts(run, cfg, vocab, dec_cfg, splits, _kind_of(decoder_cls)):
             raise ValueError(f"cannot resume {out_dir}: these arguments differ from the checkpoint's (only epochs, "
                              f"patience, max_time and num_workers may change):\n  " + '\n  '.join(bad))
         if splits is None: splits = run['splits'] # keep recording them
@@ -438,25 +509,25 @@ def train(cfg: TrainConfig, # hyper-parameters
                                                 f"--resume), train in another folder, or replace it (overwrite=True, --overwrite)")
         if rank == 0: _remove_checkpoint(best); _remove_checkpoint(last)
     seed_everything(cfg.seed)
-    model = CaptionDecoder(dec_cfg).to(device)
+    model = decoder_cls(dec_cfg).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     scaler = torch.amp.GradScaler('cuda', enabled=_amp_dtype(device, cfg) == torch.float16)
     start, history, best_val, best_epoch, bad = 0, [], math.inf, -1, 0
     if resume:
-        m, _, _ = load_checkpoint(run['dir']); model.load_state_dict(m.state_dict())
+        _load_weights(run['dir'], model)
         st = load_train_state(run['dir'])
         opt.load_state_dict(st['optimizer']); scaler.load_state_dict(st['scaler'])
         start, history, best_val, best_epoch, bad = st['epoch'] + 1, st['history'], st['best_val'], st['best_epoch'], st['bad_epochs']
         if rank == 0 and progress: print(f"resuming after epoch {st['epoch'] + 1} from {last}")
     net = nn.parallel.DistributedDataParallel(model, device_ids=[device] if device.type == 'cuda' else None) if distributed else model
-    val_dl = make_loader(val_ds, cfg, shuffle=False, distributed=distributed)
+    val_dl = make_loader(val_ds, cfg, shuffle=False, distributed=distributed, collate_fn=collate_fn)
     stopped, t_start = bad >= cfg.patience, time.time()
     pb = _Progress(start, cfg.epochs if not stopped else start, progress and rank == 0)
     for epoch in pb.epochs():
         t0 = time.time()
         torch.manual_seed(cfg.seed + 1000 * (epoch + 1) + rank) # dropout of this epoch, its own in each process
-        dl = make_loader(train_ds, cfg, epoch, True, distributed)
-        tl = train_epoch(net, dl, opt, cfg, device, scaler, pb if pb.enabled else None, epoch)
+        dl = make_loader(train_ds, cfg, epoch, True, distributed, collate_fn)
+        tl = train_epoch(net, dl, opt, cfg, device, scaler, pb if pb.enabled else None, epoch, loss_fn)
         if distributed: # the mean over all processes' batches
             s = torch.tensor([tl * len(dl), len(dl)], dtype=torch.float64, device=device); dist.all_reduce(s)
             tl = (s[0] / s[1].clamp(min=1)).item()
@@ -477,8 +548,9 @@ def train(cfg: TrainConfig, # hyper-parameters
         pb.epoch_done(history[-1], history)
         if distributed: dist.barrier()
         if stopped: break
-    if rank == 0: best_model = load_checkpoint(best, device)[0] if _resolve(best).exists() else model.eval()
-    else: best_model = CaptionDecoder(dec_cfg).to(device).eval()
+    if rank == 0 and (b := _resolve(best)).exists(): best_model = _load_weights(b, decoder_cls(dec_cfg), True)
+    else: best_model = model if rank == 0 else decoder_cls(dec_cfg)
+    best_model = best_model.to(device).eval()
     if distributed: # rank 0 sends the best weights: the other processes may not see its disk
         for t in best_model.state_dict().values(): dist.broadcast(t, 0)
     return TrainResult(best_model, history, best_epoch, best_val, out_dir, stopped, model)
