@@ -37,8 +37,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from captionlab.encoder import (FeatureStore, ResNet50Encoder, ShapesEncoder, extract_features, normalize_batch,
-                                run_extraction, AMP)
+from captionlab.encoder import ResNet50Encoder, ShapesEncoder
+from captionlab.features import FeatureStore, extract_features, run_extraction, AMP
+from captionlab.images import normalize_batch
 
 
 def _jpegs(args):
@@ -108,7 +109,7 @@ def from_files(encoder, device, records, bs, workers, work, amp='fp16'):
 def loader_only(records, bs, workers, size=224):
     "images/s of the CPU side alone: decode, rotate, convert and resize in DataLoader workers, no model."
     from torch.utils.data import DataLoader
-    from captionlab.encoder import ImageFiles
+    from captionlab.features import ImageFiles
     ds = ImageFiles(range(len(records)), [r.path for r in records], size)
     t = time.perf_counter()
     for rows, imgs, errs in DataLoader(ds, batch_size=bs, num_workers=workers, prefetch_factor=4 if workers else None): pass

@@ -2,7 +2,7 @@
 
 Used on the lent GPU machine, whose image has torch but not nbdev/IPython, to run the `#| gpu` cells:
 
-    python bench/run_cells.py nbs/02_encoder.ipynb gpu        # flags: gpu, slow
+    python bench/run_cells.py nbs/02c_features.ipynb gpu        # flags: gpu, slow
 
 Cells marked `#| eval: false` never run; `#| slow` / `#| gpu` cells run only when their flag is given.
 """

@@ -251,7 +251,7 @@ def one_run(args):
     torch.set_num_threads(1)
     before = library_state()
     from captionlab.shapes import shapes_records
-    from captionlab.encoder import FeatureStore
+    from captionlab.features import FeatureStore
     from captionlab.cli import DEMO_DECODER, DEMO_TRAIN, DEMO_POSITIONS
     from captionlab.evaluation import shapes_quality
     dec_o, tr_o = RUNS[name]

@@ -72,7 +72,7 @@ def extract(records, # images
             device: str|None = None, # default: CUDA when present
            ):
     "Encode every image once into a feature store (resumes an unfinished one); returns the `FeatureStore`."
-    from captionlab.encoder import extract_features
+    from captionlab.features import extract_features
     from captionlab.model import make_encoder
     enc = make_encoder(default_encoder(records) if encoder == 'auto' else encoder, weights)
     return extract_features(enc, records, out_dir, batch_size=batch_size, num_workers=num_workers, device=device,
@@ -151,7 +151,7 @@ def train_run(records, # all images (a `test` split, if any, is held out)
 
 def _pyplot():
     "matplotlib.pyplot, drawing into files (the Agg backend) outside a notebook."
-    from captionlab.encoder import _in_notebook
+    from captionlab.features import _in_notebook
     import matplotlib
     if not _in_notebook(): matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -234,7 +234,7 @@ def caption_images(paths: list, # image files
                   ): # yields a `Captioned` per path, in order
     "Caption image files with a trained model, a batch at a time; unreadable files give an `error`, not an exception."
     import torch
-    from captionlab.encoder import ImageError
+    from captionlab.images import ImageError
     from captionlab.model import CaptionModel
     if beam < 1: raise ValueError(f"beam must be 1 (greedy) or more, not {beam}")
     model = CaptionModel.from_pretrained(str(ckpt), weights=weights,
@@ -526,7 +526,8 @@ def select_split(records, # the images of `--data`
 def _errors():
     "The exceptions that `main` turns into one-line messages (imported only once a command runs)."
     from captionlab.training import CheckpointError
-    from captionlab.encoder import ImageError, WeightsUnavailableError
+    from captionlab.images import ImageError
+    from captionlab.encoder import WeightsUnavailableError
     return (CheckpointError, ImageError, WeightsUnavailableError, FileNotFoundError, ValueError, KeyError)
 
 def main(argv: list|None = None): # arguments (default: sys.argv[1:])
@@ -553,7 +554,7 @@ def _run(a):
     elif a.command == 'caption': _caption_command(a)
 
 def _train_command(a):
-    from captionlab.encoder import FeatureStore
+    from captionlab.features import FeatureStore
     from captionlab.training import read_run
     recs, feats = load_records(a.data, a.images), FeatureStore.open(a.features)
     recs = [r for r in recs if r.image_id in feats]
@@ -567,7 +568,7 @@ def _train_command(a):
     except _errors() as e: print(f"note: no model/ folder written ({e}); the checkpoint is complete", file=sys.stderr)
 
 def _evaluate_command(a):
-    from captionlab.encoder import FeatureStore
+    from captionlab.features import FeatureStore
     from captionlab.training import read_checkpoint_splits
     recs = select_split(load_records(a.data, a.images), a.split, read_checkpoint_splits(a.checkpoint))
     feats = FeatureStore.open(a.features)

@@ -115,7 +115,7 @@ def caption_metrics(hyps: dict, # image id -> generated caption (str)
     return out
 
 # %% ../nbs/06_evaluation.ipynb #98fbc373
-from .encoder import load_image
+from .images import load_image
 from .data import MAX_LEN, Vocab, ImageRecord, clean_caption
 from .decoder import greedy_decode, beam_search
 from .shapes import COLOURS, SHAPES, SIZES, relation, scene_captions, match_mentions
