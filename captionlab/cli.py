@@ -254,7 +254,7 @@ def caption_images(paths: list, # image files
         yield from res
 
 # %% ../nbs/07_cli.ipynb #5b400c93
-DEMO_DECODER = dict(emb_dim=128, hid_dim=256, att_dim=128, dropout=0.3, deep_output=True, init='learned', word_query=True) # ~40 s epochs (4,000 scenes, one thread)
+DEMO_DECODER = dict(emb_dim=128, hid_dim=256, att_dim=128, dropout=0.3, deep_output=True, init='learned', word_query=True) # 40-90 s epochs (4,000 scenes, one thread)
 DEMO_TRAIN = dict(lr=2e-3, lr_schedule='cosine', att_lambda=0.) # see the note above
 DEMO_EPOCHS = 12 # the cosine plan: the learning rate reaches 0 at the end of the last epoch
 DEMO_SCENES = 4000 # training + validation scenes (seed 0)
