@@ -6,7 +6,7 @@ Docs: https://captionlab.github.io/captionlab/cli.html.md"""
 
 # %% ../nbs/07_cli.ipynb #7ddc9c35
 from __future__ import annotations
-import argparse, json, os, shutil, sys, tempfile, time
+import argparse, json, os, shutil, sys, time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,9 +151,9 @@ def train_run(records, # all images (a `test` split, if any, is held out)
 
 def _pyplot():
     "matplotlib.pyplot, drawing into files (the Agg backend) outside a notebook."
-    from captionlab.features import _in_notebook
+    from captionlab.features import in_notebook
     import matplotlib
-    if not _in_notebook(): matplotlib.use('Agg')
+    if not in_notebook(): matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     return plt
 

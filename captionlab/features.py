@@ -16,7 +16,8 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 # %% auto #0
-__all__ = ['AMP', 'FeatureStore', 'ImageFiles', 'encode_batch', 'extraction_progress', 'run_extraction', 'extract_features']
+__all__ = ['AMP', 'FeatureStore', 'ImageFiles', 'encode_batch', 'in_notebook', 'extraction_progress', 'run_extraction',
+           'extract_features']
 
 # %% ../nbs/02c_features.ipynb #d268613b
 from .images import ImageError, load_image, resize_uint8, normalize_batch
@@ -156,8 +157,9 @@ def encode_batch(encoder:nn.Module, # frozen encoder, already on `device`
     return out, ev
 
 # %% ../nbs/02c_features.ipynb #0486ae04
-def _in_notebook():
-    try: from fastprogress.core import in_notebook; return in_notebook()
+def in_notebook()->bool:
+    "Are we running inside a Jupyter kernel (where progress bars and plots show inline)?"
+    try: from fastprogress.core import in_notebook as fastprogress_in_notebook; return fastprogress_in_notebook()
     except Exception: return False
 
 def extraction_progress(batches:Iterable, # yields batches whose first element has the batch size
@@ -165,7 +167,7 @@ def extraction_progress(batches:Iterable, # yields batches whose first element h
              desc:str='extract', # label
             ):
     "fastprogress in a notebook; in a terminal one self-updating line (a line per 10% when output is not a tty)."
-    if _in_notebook():
+    if in_notebook():
         from fastprogress.fastprogress import progress_bar
         yield from progress_bar(batches, total=total); return
     tty, t0, n, last = sys.stderr.isatty(), time.time(), 0, -1.
