@@ -264,7 +264,8 @@ DEMO_MARK = '.captionlab-demo' # the file that says a folder is a demo's own
 def _demo_folder(out: Path, overwrite: bool):
     "Make `out` the demo's folder: refuse someone else's, empty it with `overwrite`, drop the previous training run."
     known = ('data', 'features', 'run', 'checkpoint', 'model', 'metrics.json')
-    if out.exists() and any(out.iterdir()) and not (out/DEMO_MARK).exists() and not any((out/k).exists() for k in known):
+    ours = (out/DEMO_MARK).exists() or (out/'data'/'train'/'shapes.json').exists() # (a demo folder of an older version)
+    if out.exists() and any(out.iterdir()) and not ours:
         raise ValueError(f"{out} is not empty and was not made by `captionlab demo`: choose another --out")
     if overwrite:
         for k in known: shutil.rmtree(out/k, ignore_errors=True) if (out/k).is_dir() else (out/k).unlink(missing_ok=True)
