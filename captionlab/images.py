@@ -88,8 +88,10 @@ def resize_uint8(img:Image.Image, # PIL RGB image
     return T.functional.pil_to_tensor(img.resize((size, size), Image.BILINEAR))
 
 def normalize_batch(x:torch.Tensor, # uint8 (B, 3, H, W), on any device
+                    mean=IMAGENET_MEAN, # per-channel mean, on 0..1
+                    std=IMAGENET_STD, # per-channel standard deviation, on 0..1
                    )->torch.Tensor: # float32 (B, 3, H, W), standardised
-    "The device half of `image_transform`: 0..255 → ImageNet-standardised floats (memory format kept)."
-    mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1) * 255  # (1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1) * 255    # (1, 3, 1, 1)
+    "The device half of `image_transform`: 0..255 → standardised floats, ImageNet's by default (memory format kept)."
+    mean = torch.tensor(mean, device=x.device).view(1, 3, 1, 1) * 255  # (1, 3, 1, 1)
+    std = torch.tensor(std, device=x.device).view(1, 3, 1, 1) * 255    # (1, 3, 1, 1)
     return x.to(torch.float32, copy=True).sub_(mean).div_(std)  # (B, 3, H, W); one float copy, then in place

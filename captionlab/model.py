@@ -23,7 +23,7 @@ from safetensors.torch import save_model, load_model
 
 # %% ../nbs/08_model.ipynb #feb15b57
 from .data import Vocab, MAX_LEN
-from .images import ImageError, load_image, to_rgb, resize_uint8, IMAGENET_MEAN, IMAGENET_STD
+from .images import ImageError, load_image, to_rgb, resize_uint8, normalize_batch, IMAGENET_MEAN, IMAGENET_STD
 from .encoder import ResNet50Encoder, ShapesEncoder, ShapesNet, DEFAULT_WEIGHTS
 from .decoder import CaptionDecoder, DecoderConfig, greedy_decode, beam_search
 from .training import (load_checkpoint, read_checkpoint_splits, add_cell_positions, CHECKPOINT_FORMAT,
@@ -225,10 +225,7 @@ def _prepare(self:CaptionModel, image, # a path, a PIL image, or a tensor (3, H,
 def _features(self:CaptionModel, x:torch.Tensor, # uint8 images (B, 3, S, S)
              )->torch.Tensor: # (B, P, C) features as the decoder was trained on them
     "Standardise, encode, round like the feature store, append the cell positions."
-    x = x.to(self.device)
-    mean = torch.tensor(self.config.mean, device=x.device).view(1, 3, 1, 1) * 255  # (1, 3, 1, 1)
-    std = torch.tensor(self.config.std, device=x.device).view(1, 3, 1, 1) * 255    # (1, 3, 1, 1)
-    f = self.encoder(x.to(torch.float32).sub_(mean).div_(std))                     # (B, P, C)
+    f = self.encoder(normalize_batch(x.to(self.device), self.config.mean, self.config.std)) # (B, P, C)
     f = f.to(getattr(torch, self.config.feature_dtype)).float()                    # (B, P, C)
     if self.config.cell_positions: f = add_cell_positions(f, self.config.cell_positions)  # (B, P, C + 2)
     return f
