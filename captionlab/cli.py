@@ -286,6 +286,7 @@ def run_demo(out_dir='captionlab-demo', # report folder (created)
     "ShapesWorld → ShapesEncoder features → train → evaluate on unseen scenes → report folder."
     import torch
     from captionlab.shapes import make_shapes_world, shapes_records
+    from captionlab.features import StoreMismatchError
     from captionlab.training import TrainConfig
     t0, out = time.time(), Path(out_dir)
     if threads: torch.set_num_threads(threads)
@@ -293,18 +294,19 @@ def run_demo(out_dir='captionlab-demo', # report folder (created)
         if progress: print(f"[{time.time() - t0:5.0f}s] {s}", flush=True)
     _demo_folder(out, overwrite)
     say(f"drawing ShapesWorld: {n_train} training scenes (seed 0), {n_test} test scenes (seed 1)")
-    feats = {}
+    recs, feats = {}, {}
     for name, n, seed in (('train', n_train, 0), ('test', n_test, 1)):
         d = out/'data'/name
-        redraw = not ((d/'shapes.json').exists() and len(shapes_records(d)) == n)
-        if redraw: shutil.rmtree(d, ignore_errors=True); make_shapes_world(d, n, seed=seed)
+        r = shapes_records(d) if (d/'shapes.json').exists() else []
+        redraw = len(r) != n
+        if redraw: shutil.rmtree(d, ignore_errors=True); make_shapes_world(d, n, seed=seed); r = shapes_records(d)
+        recs[name] = r
         say(f"encoding the {name} images with the pre-trained ShapesEncoder (frozen)")
-        try: feats[name] = extract(shapes_records(d), out/'features'/name, 'shapes-cnn', progress=progress, overwrite=redraw)
-        except ValueError as e: # features of another encoder or another world: the demo owns them, so it re-encodes
-            if 'different feature store' not in str(e): raise
+        try: feats[name] = extract(r, out/'features'/name, 'shapes-cnn', progress=progress, overwrite=redraw)
+        except StoreMismatchError: # features of another encoder or another world: the demo owns them, so it re-encodes
             say(f"the {name} features there are out of date: encoding again")
-            feats[name] = extract(shapes_records(d), out/'features'/name, 'shapes-cnn', progress=progress, overwrite=True)
-    recs, test = shapes_records(out/'data'/'train'), shapes_records(out/'data'/'test')
+            feats[name] = extract(r, out/'features'/name, 'shapes-cnn', progress=progress, overwrite=True)
+    recs, test = recs['train'], recs['test']
     say("training the decoder (early stopping on validation loss)")
     cfg = cfg or TrainConfig(epochs=epochs, **DEMO_TRAIN)
     res, _ = train_run(recs, feats['train'], out/'run', cfg, dec or DEMO_DECODER, progress=progress,

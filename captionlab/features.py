@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader, Dataset
 
 # %% auto #0
 __all__ = ['AMP', 'FeatureStore', 'ImageFiles', 'encode_batch', 'in_notebook', 'extraction_progress', 'run_extraction',
-           'extract_features']
+           'StoreMismatchError', 'extract_features']
 
 # %% ../nbs/02c_features.ipynb #d268613b
 from .images import ImageError, load_image, resize_uint8, normalize_batch
@@ -219,6 +219,9 @@ def run_extraction(encoder:nn.Module, # frozen encoder, already on `device`
     return n
 
 # %% ../nbs/02c_features.ipynb #96684a4a
+class StoreMismatchError(ValueError):
+    "The folder holds a feature store made for other images, another encoder or another image size."
+
 def _same_store(store, ids, shape, encoder, image_size):
     "Why an existing store cannot be resumed for this run ('' if it can)."
     want = {'encoder': encoder.name, 'weights': encoder.weights, 'image_size': image_size, 'shape': [len(ids), *shape]}
@@ -251,7 +254,7 @@ def extract_features(encoder:nn.Module, # frozen encoder with `.name`, `.weights
     if not overwrite and (Path(out_dir)/FeatureStore.INDEX).exists():
         store = FeatureStore.open(out_dir)
         why = _same_store(store, ids, shape, encoder, image_size)
-        if why: raise ValueError(f"{out_dir} holds a different feature store ({why}). Either extract into a new "
+        if why: raise StoreMismatchError(f"{out_dir} holds a different feature store ({why}). Either extract into a new "
                                  "folder, or replace this one: overwrite=True (`--overwrite` on the command line)")
         store.writable = True
     if store is None: store = FeatureStore.create(out_dir, ids, shape, encoder.name, encoder.weights, image_size)
