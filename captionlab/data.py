@@ -346,7 +346,8 @@ class DictFeatures(dict):
 
 def _check_feats(records, feats):
     missing = [r.image_id for r in records if r.image_id not in feats]
-    if missing: raise KeyError(f"no cached features for {len(missing)} image(s): {_names(missing)}. Run the feature extraction (lesson 02) first.")
+    if missing: raise KeyError(f"no cached features for {len(missing)} image(s): {_names(missing)}. Run the feature "
+                               "extraction first (`captionlab extract`, lesson 02c).")
 
 # %% ../nbs/00_data.ipynb #917e1e02
 class CaptionDataset(Dataset):

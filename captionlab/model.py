@@ -23,7 +23,8 @@ from safetensors.torch import save_model, load_model
 
 # %% ../nbs/08_model.ipynb #feb15b57
 from .data import Vocab, MAX_LEN
-from .images import ImageError, load_image, to_rgb, resize_uint8, normalize_batch, IMAGENET_MEAN, IMAGENET_STD
+from .images import ImageError, load_image, to_rgb, resize_uint8, normalize_batch
+from .images import IMAGENET_MEAN, IMAGENET_STD
 from .encoder import ResNet50Encoder, ShapesEncoder, ShapesNet, DEFAULT_WEIGHTS
 from .decoder import CaptionDecoder, DecoderConfig, greedy_decode, beam_search
 from .training import (load_checkpoint, read_checkpoint_splits, add_cell_positions, CHECKPOINT_FORMAT,
