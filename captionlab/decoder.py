@@ -1,4 +1,4 @@
-"""The attention LSTM of Show, Attend and Tell: teacher-forced training over padded batches, greedy decoding and batched beam search.
+"""The attention LSTM of Show, Attend and Tell, step by step: the readable decoder and its fast twin, teacher-forced training over padded batches, greedy decoding and batched beam search.
 
 Docs: https://captionlab.github.io/captionlab/decoder.html.md"""
 
