@@ -1,4 +1,4 @@
-"""The loss (cross-entropy + the doubly stochastic penalty), Adam, early stopping, crash-safe checkpoints, exact resume, mixed precision and multi-GPU.
+"""From a plain training loop to `train`: early stopping (by validation loss or by caption quality), crash-safe checkpoints, exact resume, mixed precision and several GPUs; then a real ShapesWorld captioner, trained in about a minute.
 
 Docs: https://captionlab.github.io/captionlab/training.html.md"""
 
@@ -12,17 +12,17 @@ from typing import get_type_hints
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'SPLITS_FORMAT', 'TrainConfig', 'caption_loss', 'seed_everything', 'make_loader',
-           'CheckpointError', 'save_checkpoint', 'read_checkpoint_config', 'read_checkpoint_splits', 'load_checkpoint',
-           'load_train_state', 'lr_at', 'train_epoch', 'validation_loss', 'add_cell_positions', 'CellPositions',
-           'TrainResult', 'read_run', 'train', 'toy_captioning_data', 'plot_losses']
+__all__ = ['CHECKPOINT_FORMAT', 'SPLITS_FORMAT', 'toy_captioning_data', 'caption_loss', 'TrainConfig', 'is_improvement',
+           'validation_cider', 'CheckpointError', 'save_checkpoint', 'read_checkpoint_config', 'read_checkpoint_splits',
+           'load_checkpoint', 'load_train_state', 'seed_everything', 'make_loader', 'lr_at', 'read_run', 'train_epoch',
+           'validation_loss', 'TrainResult', 'train', 'plot_losses', 'add_cell_positions', 'CellPositions']
 
 # %% ../nbs/05_training.ipynb #5c4abfab
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.distributed as dist
-from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
+from torch.utils.data import DataLoader, RandomSampler, SequentialSampler, Subset
 from torch.utils.data.distributed import DistributedSampler
 from safetensors import SafetensorError
 from safetensors.torch import save_file, load_file
@@ -30,24 +30,30 @@ from safetensors.torch import save_file, load_file
 # %% ../nbs/05_training.ipynb #8f4f9293
 from .data import PAD, MAX_LEN, Vocab, CaptionDataset, collate_captions
 from .attention import doubly_stochastic_penalty
-from .decoder import CaptionDecoder, DecoderConfig
+from .decoder import CaptionDecoder, DecoderConfig, greedy_decode
 
-# %% ../nbs/05_training.ipynb #88d3d624
-@dataclass
-class TrainConfig:
-    batch_size: int = 32 # captions per batch (per process under DDP)
-    lr: float = 5e-4 # Adam learning rate
-    lr_schedule: str = 'constant' # 'constant', or 'cosine': from lr down to 0 over `epochs` (see `lr_at`)
-    epochs: int = 20 # at most this many epochs
-    patience: int = 3 # stop after this many epochs without a better validation loss
-    min_delta: float = 0.0 # an improvement must beat the best by more than this
-    grad_clip: float = 5.0 # clip gradients to this norm (0: off)
-    att_lambda: float = 1.0 # λ of the doubly stochastic attention penalty
-    max_len: int = MAX_LEN # max words per caption
-    seed: int = 42 # seeds the initial weights, the batch order and dropout of every epoch
-    amp: bool = True # mixed precision (used on CUDA only)
-    num_workers: int = 0 # DataLoader workers
-    max_time: float = 0. # stop after the epoch that passes this many seconds (0: no limit)
+# %% ../nbs/05_training.ipynb #ad63e70c
+def toy_captioning_data(n_images: int = 48, # images per split
+                        P: int = 4, # cells
+                        C: int = 8, # channels
+                        seed: int = 0, # the draw
+                       ) -> tuple: # (train_ds, val_ds, vocab)
+    "A tiny synthetic captioning task: the caption names the colour written in the brightest cell."
+    from captionlab.data import ImageRecord, DictFeatures
+    g = torch.Generator().manual_seed(seed)
+    colours = ['red', 'green', 'blue', 'yellow']
+    def split(name):
+        recs, feats = [], {}
+        for i in range(n_images):
+            k, cell = int(torch.randint(4, (1,), generator=g)), int(torch.randint(P, (1,), generator=g))
+            f = torch.randn(P, C, generator=g) * 0.1 # (P, C)
+            f[cell, k] += 2.
+            iid = f'{name}{i}'; feats[iid] = f
+            recs.append(ImageRecord(iid, Path(f'{iid}.png'), [f'a {colours[k]} thing', f'the thing is {colours[k]}'], name))
+        return recs, DictFeatures(feats)
+    (tr, ftr), (va, fva) = split('train'), split('val')
+    vocab = Vocab.build([c for r in tr for c in r.captions])
+    return CaptionDataset(tr, ftr, vocab), CaptionDataset(va, fva, vocab), vocab
 
 # %% ../nbs/05_training.ipynb #cbc2bd42
 def caption_loss(logits: torch.Tensor, # (B, T-1, V) scores for the next word
@@ -63,30 +69,71 @@ def caption_loss(logits: torch.Tensor, # (B, T-1, V) scores for the next word
     loss = ce + att_lambda * doubly_stochastic_penalty(alphas.float(), mask) if att_lambda else ce # ()
     return loss, ce, int(mask.sum())
 
-# %% ../nbs/05_training.ipynb #c9c3a5c5
-def seed_everything(seed: int): # the seed
-    "Seed Python, NumPy and PyTorch."
-    import random
-    import numpy as np
-    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
+# %% ../nbs/05_training.ipynb #88d3d624
+@dataclass
+class TrainConfig:
+    batch_size: int = 32 # captions per batch (per process under DDP)
+    lr: float = 5e-4 # Adam learning rate
+    lr_schedule: str = 'constant' # 'constant', or 'cosine': from lr down to 0 over `epochs` (see `lr_at`)
+    epochs: int = 20 # at most this many epochs
+    patience: int = 3 # stop after this many epochs without a better validation score (see `select`)
+    min_delta: float = 0.0 # an improvement must beat the best by more than this
+    select: str = 'loss' # what picks best/: 'loss' (validation loss) or 'cider' (CIDEr-D of captions)
+    grad_clip: float = 5.0 # clip gradients to this norm (0: off)
+    att_lambda: float = 1.0 # λ of the doubly stochastic attention penalty
+    max_len: int = MAX_LEN # max words per caption
+    seed: int = 42 # seeds the initial weights, the batch order and dropout of every epoch
+    amp: bool = True # mixed precision (used on CUDA only)
+    num_workers: int = 0 # DataLoader workers
+    max_time: float = 0. # stop after the epoch that passes this many seconds (0: no limit)
 
-# %% ../nbs/05_training.ipynb #0a4dfc1b
-def make_loader(ds, # a `CaptionDataset`
-                cfg: TrainConfig, # batch size, seed, workers
-                epoch: int = 0, # reseeds the order each epoch
-                shuffle: bool = True, # False for validation
-                distributed: bool = False, # shard across the processes of a DDP run
-                collate_fn=collate_captions, # samples -> batch (feats, tokens, extra); extra: lengths here
-               ) -> DataLoader:
-    "A DataLoader whose batch order depends only on `(cfg.seed, epoch)`."
-    if distributed and shuffle: # padded to equal shards (repeating samples): every process runs as many batches
-        sampler = DistributedSampler(ds, shuffle=True, seed=cfg.seed, drop_last=False)
-        sampler.set_epoch(epoch)
-    elif distributed: sampler = range(dist.get_rank(), len(ds), dist.get_world_size()) # no padding: each sample once
-    elif shuffle: sampler = RandomSampler(ds, generator=torch.Generator().manual_seed(cfg.seed + epoch))
-    else: sampler = SequentialSampler(ds)
-    return DataLoader(ds, batch_size=cfg.batch_size, sampler=sampler, collate_fn=collate_fn,
-                      num_workers=cfg.num_workers, pin_memory=torch.cuda.is_available())
+    def __post_init__(self):
+        if self.select not in ('loss', 'cider'):
+            raise ValueError(f"select must be 'loss' or 'cider', not {self.select!r}")
+
+# %% ../nbs/05_training.ipynb #17463d1e
+def is_improvement(score: float, # this epoch's validation loss, or its CIDEr-D with select='cider'
+                   best: float, # the best so far (before the first epoch: inf for the loss, -inf for CIDEr)
+                   cfg: TrainConfig, # `select` (is higher better?) and `min_delta`
+                  ) -> bool:
+    "Does `score` beat `best` by more than `cfg.min_delta`? Lower is better for the loss, higher for CIDEr."
+    return score > best + cfg.min_delta if cfg.select == 'cider' else score < best - cfg.min_delta
+
+# %% ../nbs/05_training.ipynb #35a1b30c
+def _cider(hyps: dict, # image id -> a generated caption
+           refs: dict, # image id -> its reference captions, cleaned (`clean_caption`)
+          ) -> float: # corpus CIDEr-D, 0 to 10
+    "coco-caption's CIDEr-D of `hyps` against `refs`, on their words as they are (space-separated)."
+    from pycocoevalcap.cider.cider import Cider
+    return float(Cider().compute_score({k: list(refs[k]) for k in hyps}, {k: [hyps[k]] for k in hyps})[0])
+
+def _image_refs(ds) -> tuple:
+    "(features, {image id: references}, vocab) of a `CaptionDataset` (or a `Subset` of one), each image once."
+    rows = None
+    if isinstance(ds, Subset): ds, rows = ds.dataset, ds.indices
+    if not all(hasattr(ds, a) for a in ('items', 'records', 'feats', 'references', 'vocab')):
+        raise ValueError(f"select='cider' captions the validation images, so it needs a CaptionDataset (or a "
+                         f"Subset of one) that knows them and their references, not a {type(ds).__name__}")
+    rows = range(len(ds.items)) if rows is None else rows
+    ids = dict.fromkeys(ds.records[ds.items[i][0]].image_id for i in rows) # in order, each image once
+    return ds.feats, {i: ds.references[i] for i in ids}, ds.vocab
+
+@torch.no_grad()
+def validation_cider(model, # the decoder (any with the decoding protocol: `decode_start`, `decode_step`)
+                     ds, # the validation `CaptionDataset` (or a `Subset` of one)
+                     cfg: TrainConfig, # `max_len`: most words per caption
+                     device, # where to decode
+                     batch_size: int = 256, # images per decoding batch
+                    ) -> float: # corpus CIDEr-D (0 to 10)
+    "CIDEr-D of the greedy captions of the validation images, each captioned once, against its references."
+    import numpy as np
+    feats, refs, vocab = _image_refs(ds)
+    ids, hyps, device = list(refs), {}, torch.device(device)
+    for i in range(0, len(ids), batch_size):
+        b = ids[i:i + batch_size]
+        x = torch.stack([torch.as_tensor(np.asarray(feats[k]), dtype=torch.float32) for k in b]) # (B, P, C)
+        hyps.update(zip(b, greedy_decode(model, x.to(device), cfg.max_len).captions(vocab)))
+    return _cider(hyps, refs)
 
 # %% ../nbs/05_training.ipynb #11bd017d
 CHECKPOINT_FORMAT = 'captionlab-checkpoint'
@@ -295,41 +342,32 @@ def load_train_state(ckpt_dir) -> dict:
     try: return torch.load(f, map_location='cpu', weights_only=True)
     except Exception as e: raise CheckpointError(f"{f}: cannot be loaded safely ({type(e).__name__}: {str(e)[:200]})") from None
 
-# %% ../nbs/05_training.ipynb #5096f600
-class _Progress:
-    "fastprogress bars in a notebook or a terminal; plain epoch rows when output goes to a file or a pipe; or nothing."
-    def __init__(self, start, n_epochs, enabled=True):
-        self.enabled, self.rng, self.bars = enabled, range(start, n_epochs), False
-        if enabled:                                                     # fastprogress only when something is shown
-            from fastprogress.fastprogress import master_bar, IN_NOTEBOOK
-            self.bars = IN_NOTEBOOK or sys.stdout.isatty()              # a log file gets rows, not carriage returns
-        if self.bars:
-            self.mb = master_bar(self.rng)
-            self.mb.write(['epoch', 'train_loss', 'val_loss', 'time'], table=True)
-        elif enabled: print(f"{'epoch':<8}{'train_loss':<12}{'val_loss':<12}time", flush=True)
-    def epochs(self): return iter(self.mb) if self.bars else iter(self.rng)
-    def batches(self, dl):
-        if not self.bars: return dl
-        from fastprogress.fastprogress import progress_bar
-        return progress_bar(dl, parent=self.mb, leave=False)
-    def comment(self, s):
-        if self.bars: self.mb.child.comment = s
-    def epoch_done(self, h, history):
-        if not self.enabled: return
-        row = [str(h['epoch'] + 1), f"{h['train_loss']:.4f}", f"{h['val_loss']:.4f}", f"{h['time']:.1f}s"]
-        if not self.bars: return print(f"{row[0]:<8}{row[1]:<12}{row[2]:<12}{row[3]}", flush=True)
-        self.mb.write(row, table=True)
-        if hasattr(self.mb, 'update_graph') and type(self.mb).__name__ == 'NBMasterBar':
-            ep = [x['epoch'] for x in history]
-            self.mb.update_graph([[ep, [x['train_loss'] for x in history]], [ep, [x['val_loss'] for x in history]]])
+# %% ../nbs/05_training.ipynb #c9c3a5c5
+def seed_everything(seed: int): # the seed
+    "Seed Python, NumPy and PyTorch."
+    import random
+    import numpy as np
+    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
 
-# %% ../nbs/05_training.ipynb #e901631b
-def _amp_dtype(device, cfg):
-    if device.type != 'cuda' or not cfg.amp: return None
-    try: native = torch.cuda.is_bf16_supported(including_emulation=False) # emulated bf16 (T4, V100) is slow
-    except TypeError: native = torch.cuda.get_device_capability(device)[0] >= 8 # a PyTorch without that argument
-    return torch.bfloat16 if native else torch.float16
+# %% ../nbs/05_training.ipynb #0a4dfc1b
+def make_loader(ds, # a `CaptionDataset`
+                cfg: TrainConfig, # batch size, seed, workers
+                epoch: int = 0, # reseeds the order each epoch
+                shuffle: bool = True, # False for validation
+                distributed: bool = False, # shard across the processes of a DDP run
+                collate_fn=collate_captions, # samples -> batch (feats, tokens, extra); extra: lengths here
+               ) -> DataLoader:
+    "A DataLoader whose batch order depends only on `(cfg.seed, epoch)`."
+    if distributed and shuffle: # padded to equal shards (repeating samples): every process runs as many batches
+        sampler = DistributedSampler(ds, shuffle=True, seed=cfg.seed, drop_last=False)
+        sampler.set_epoch(epoch)
+    elif distributed: sampler = range(dist.get_rank(), len(ds), dist.get_world_size()) # no padding: each sample once
+    elif shuffle: sampler = RandomSampler(ds, generator=torch.Generator().manual_seed(cfg.seed + epoch))
+    else: sampler = SequentialSampler(ds)
+    return DataLoader(ds, batch_size=cfg.batch_size, sampler=sampler, collate_fn=collate_fn,
+                      num_workers=cfg.num_workers, pin_memory=torch.cuda.is_available())
 
+# %% ../nbs/05_training.ipynb #39bcb7a9
 def lr_at(cfg: TrainConfig, # `lr` and `lr_schedule`
           step: int, # batches done so far in the run
           total: int, # batches in the whole run (`epochs` × batches per epoch)
@@ -339,6 +377,77 @@ def lr_at(cfg: TrainConfig, # `lr` and `lr_schedule`
     if cfg.lr_schedule != 'cosine': raise ValueError(f"lr_schedule must be 'constant' or 'cosine', not {cfg.lr_schedule!r}")
     return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(step / max(total, 1), 1.)))
 
+# %% ../nbs/05_training.ipynb #fc7e8a93
+_RESUME_FIXED = ('seed', 'batch_size', 'lr', 'lr_schedule', 'att_lambda', 'max_len', 'grad_clip', 'min_delta',
+                 'amp', 'select')
+
+def _read_run(out_dir) -> dict:
+    "`read_run` with the decoder's kind and config as recorded (a str and a dict): no class needed."
+    out_dir = Path(out_dir); last = _resolve(out_dir/'last')
+    if not last.exists():
+        if _resolve(out_dir/'best').exists():
+            raise CheckpointError(f"{out_dir}: last/ is missing, so this run cannot be resumed (best/ is there and "
+                                  f"still loads); start a new run in another folder, or here with overwrite")
+        raise CheckpointError(f"{out_dir}: no run to resume (no last/ checkpoint); "
+                              f"drop --resume (resume=False) to start a new run")
+    try:
+        cfg = _check_folder(last)
+        if not cfg.get('train') or 'state.pt' not in cfg.get('files', {}):
+            raise CheckpointError(f"{last}: no training state")
+        vocab, splits = Vocab.load(last/'vocab.json'), read_checkpoint_splits(last)
+    except CheckpointError as e:
+        raise CheckpointError(f"{out_dir}: last/ is broken, so this run cannot be resumed: {e}") from None
+    meta = dict(cfg.get('meta') or {})
+    epoch, val_loss, val_cider = meta.pop('epoch', None), meta.pop('val_loss', None), meta.pop('val_cider', None)
+    return dict(dir=last, cfg=TrainConfig(**cfg['train']), vocab=vocab, splits=splits, meta=meta, epoch=epoch,
+                val_loss=val_loss, val_cider=val_cider,
+                decoder_kind=cfg.get('decoder_kind', _BUILTIN_KIND), decoder=cfg['decoder'])
+
+def read_run(out_dir, # a run folder written by `train`
+             decoder_cls: type|None = None, # the decoder's class, if its kind is not registered
+            ) -> dict: # dir, cfg, vocab, decoder_kind, dec_cfg, splits, meta, epoch, val_loss, val_cider
+    "What resuming the run in `out_dir` needs, from its `last/` checkpoint (`CheckpointError` if it cannot resume)."
+    run = _read_run(out_dir); raw = run.pop('decoder')
+    return dict(run, dec_cfg=_decoder_types(run['decoder_kind'], decoder_cls)[1](**raw))
+
+def _list_diff(what, a, b):
+    i = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    first = f"#{i}: {a[i] if i < len(a) else None!r} vs {b[i] if i < len(b) else None!r}"
+    return f"{what}: checkpoint {len(a)} entries, given {len(b)} (first difference at {first})"
+
+def _resume_conflicts(run: dict, cfg: TrainConfig, vocab: Vocab, dec_cfg, splits: dict|None, kind: str) -> list:
+    "Each way the given arguments differ from the checkpoint's (a `_read_run`), as 'field: checkpoint X, given Y'."
+    out = [f"train.{f}: checkpoint {getattr(run['cfg'], f)!r}, given {getattr(cfg, f)!r}"
+           for f in _RESUME_FIXED if getattr(run['cfg'], f) != getattr(cfg, f)]
+    if run['decoder_kind'] != kind: out.append(f"decoder: checkpoint {run['decoder_kind']!r}, given {kind!r}")
+    try: theirs = asdict(type(dec_cfg)(**run['decoder'])) # as loading would fill in fields added since
+    except TypeError: theirs = run['decoder']
+    out += [f"decoder.{k}: checkpoint {v!r}, given {getattr(dec_cfg, k, None)!r}"
+            for k, v in theirs.items() if getattr(dec_cfg, k, None) != v]
+    if run['vocab'].itos != vocab.itos: out.append(_list_diff('vocab', run['vocab'].itos, vocab.itos))
+    if splits is not None and run['splits'] is not None:
+        out += [_list_diff(f'splits.{k}', run['splits'][k], splits[k]) for k in splits if run['splits'][k] != splits[k]]
+    return out
+
+# %% ../nbs/05_training.ipynb #0d296a61
+def _amp_dtype(device, cfg):
+    if device.type != 'cuda' or not cfg.amp: return None
+    try: native = torch.cuda.is_bf16_supported(including_emulation=False) # emulated bf16 (T4, V100) is slow
+    except TypeError: native = torch.cuda.get_device_capability(device)[0] >= 8 # a PyTorch without that argument
+    return torch.bfloat16 if native else torch.float16
+
+# %% ../nbs/05_training.ipynb #15aabd7b
+def _dist_setup():
+    "Join the process group when launched by torchrun; returns (distributed, rank, local_rank, world)."
+    if int(os.environ.get('WORLD_SIZE', '1')) <= 1: return False, 0, 0, 1
+    local_rank, cuda = int(os.environ.get('LOCAL_RANK', 0)), torch.cuda.is_available()
+    if cuda and local_rank >= (n := torch.cuda.device_count()):
+        raise RuntimeError(f"process {local_rank} of this node has no GPU of its own: the machine has {n}. Start at most {n} "
+                           f"per node (torchrun --nproc_per_node {n}), or train on CPUs with CUDA_VISIBLE_DEVICES=''")
+    if not dist.is_initialized(): dist.init_process_group('nccl' if cuda else 'gloo')
+    return True, dist.get_rank(), local_rank, dist.get_world_size()
+
+# %% ../nbs/05_training.ipynb #c4118947
 def train_epoch(model, dl, opt, cfg: TrainConfig, device, scaler=None, progress=None,
                 epoch: int = 0, # which epoch this is (sets the learning rate of a schedule)
                 loss_fn=caption_loss, # `(logits, alphas, tokens, att_lambda, extra) -> (loss, ce, n)`
@@ -376,98 +485,47 @@ def validation_loss(model, dl, cfg: TrainConfig, device, distributed: bool = Fal
     if distributed: dist.all_reduce(tot)
     return (tot[0] / tot[1].clamp(min=1)).item()
 
-# %% ../nbs/05_training.ipynb #1b12b402
-def add_cell_positions(x, # features (..., P, C), a NumPy array or a tensor, P a square grid
-                       scale: float = 1., # positions run from 0 to `scale`
-                      ):
-    "Append each cell's (row, column) · scale / (grid − 1): (..., P, C) -> (..., P, C + 2)."
-    P = x.shape[-2]; g = int(round(math.sqrt(P)))
-    if g * g != P: raise ValueError(f"{P} cells do not form a square grid")
-    ys, xs = torch.meshgrid(torch.arange(g), torch.arange(g), indexing='ij')
-    pos = torch.stack([ys.flatten(), xs.flatten()], -1).float() * scale / max(g - 1, 1) # (P, 2)
-    if isinstance(x, torch.Tensor): return torch.cat([x.float(), pos.to(x.device).expand(*x.shape[:-2], P, 2)], -1) # (..., P, C+2)
-    import numpy as np
-    x = np.asarray(x, dtype=np.float32)
-    return np.concatenate([x, np.broadcast_to(pos.numpy(), (*x.shape[:-2], P, 2))], -1) # (..., P, C+2)
-
-class CellPositions:
-    "A feature source whose features carry their cell's position: `feats[id]` (P, C) -> (P, C + 2)."
-    def __init__(self, feats, scale: float = 1.): self.feats, self.scale = feats, scale # any `feats[image_id] -> (P, C)`
-    def __contains__(self, image_id): return image_id in self.feats
-    def __getitem__(self, image_id): return add_cell_positions(self.feats[image_id], self.scale)
-    def __len__(self): return len(self.feats)
+# %% ../nbs/05_training.ipynb #5096f600
+class _Progress:
+    "fastprogress bars in a notebook or a terminal; plain epoch rows when output goes to a file or a pipe; or nothing."
+    def __init__(self, start, n_epochs, enabled=True, cider=False):
+        self.enabled, self.rng, self.bars = enabled, range(start, n_epochs), False
+        self.cols = ['epoch', 'train_loss', 'val_loss', *(['val_cider'] if cider else []), 'time']
+        if enabled:                                                     # fastprogress only when something is shown
+            from fastprogress.fastprogress import master_bar, IN_NOTEBOOK
+            self.bars = IN_NOTEBOOK or sys.stdout.isatty()              # a log file gets rows, not carriage returns
+        if self.bars:
+            self.mb = master_bar(self.rng)
+            self.mb.write(self.cols, table=True)
+        elif enabled: print(self._line(self.cols), flush=True)
+    def _line(self, row): return f"{row[0]:<8}" + ''.join(f'{c:<12}' for c in row[1:-1]) + row[-1]
+    def epochs(self): return iter(self.mb) if self.bars else iter(self.rng)
+    def batches(self, dl):
+        if not self.bars: return dl
+        from fastprogress.fastprogress import progress_bar
+        return progress_bar(dl, parent=self.mb, leave=False)
+    def comment(self, s):
+        if self.bars: self.mb.child.comment = s
+    def epoch_done(self, h, history):
+        if not self.enabled: return
+        row = [str(h['epoch'] + 1), *(f"{h[k]:.4f}" for k in self.cols[1:-1]), f"{h['time']:.1f}s"]
+        if not self.bars: return print(self._line(row), flush=True)
+        self.mb.write(row, table=True)
+        if hasattr(self.mb, 'update_graph') and type(self.mb).__name__ == 'NBMasterBar':
+            ep = [x['epoch'] for x in history]
+            self.mb.update_graph([[ep, [x['train_loss'] for x in history]], [ep, [x['val_loss'] for x in history]]])
 
 # %% ../nbs/05_training.ipynb #d712df9d
 @dataclass
 class TrainResult:
     model: nn.Module # the best model (eval mode)
-    history: list # per epoch: epoch, train_loss, val_loss, time
-    best_epoch: int # epoch of the best validation loss
-    best_val: float # that loss
+    history: list # per epoch: epoch, train_loss, val_loss, val_cider (select='cider'), time
+    best_epoch: int # the epoch of best/: the best validation loss, or CIDEr-D with select='cider'
+    best_val: float # that epoch's validation loss
     out_dir: Path # holds best/ and last/
     stopped_early: bool = False # early stopping fired
     last_model: nn.Module|None = None # the model after the last epoch run (train mode, DDP-unwrapped)
-
-# %% ../nbs/05_training.ipynb #15aabd7b
-def _dist_setup():
-    "Join the process group when launched by torchrun; returns (distributed, rank, local_rank, world)."
-    if int(os.environ.get('WORLD_SIZE', '1')) <= 1: return False, 0, 0, 1
-    local_rank, cuda = int(os.environ.get('LOCAL_RANK', 0)), torch.cuda.is_available()
-    if cuda and local_rank >= (n := torch.cuda.device_count()):
-        raise RuntimeError(f"process {local_rank} of this node has no GPU of its own: the machine has {n}. Start at most {n} "
-                           f"per node (torchrun --nproc_per_node {n}), or train on CPUs with CUDA_VISIBLE_DEVICES=''")
-    if not dist.is_initialized(): dist.init_process_group('nccl' if cuda else 'gloo')
-    return True, dist.get_rank(), local_rank, dist.get_world_size()
-
-# %% ../nbs/05_training.ipynb #fc7e8a93
-_RESUME_FIXED = ('seed', 'batch_size', 'lr', 'lr_schedule', 'att_lambda', 'max_len', 'grad_clip', 'min_delta', 'amp')
-
-def _read_run(out_dir) -> dict:
-    "`read_run` with the decoder's kind and config as recorded (a str and a dict): no class needed."
-    out_dir = Path(out_dir); last = _resolve(out_dir/'last')
-    if not last.exists():
-        if _resolve(out_dir/'best').exists():
-            raise CheckpointError(f"{out_dir}: last/ is missing, so this run cannot be resumed (best/ is there and "
-                                  f"still loads); start a new run in another folder, or here with overwrite")
-        raise CheckpointError(f"{out_dir}: no run to resume (no last/ checkpoint); "
-                              f"drop --resume (resume=False) to start a new run")
-    try:
-        cfg = _check_folder(last)
-        if not cfg.get('train') or 'state.pt' not in cfg.get('files', {}):
-            raise CheckpointError(f"{last}: no training state")
-        vocab, splits = Vocab.load(last/'vocab.json'), read_checkpoint_splits(last)
-    except CheckpointError as e:
-        raise CheckpointError(f"{out_dir}: last/ is broken, so this run cannot be resumed: {e}") from None
-    meta = dict(cfg.get('meta') or {})
-    epoch, val_loss = meta.pop('epoch', None), meta.pop('val_loss', None)
-    return dict(dir=last, cfg=TrainConfig(**cfg['train']), vocab=vocab, splits=splits, meta=meta, epoch=epoch,
-                val_loss=val_loss, decoder_kind=cfg.get('decoder_kind', _BUILTIN_KIND), decoder=cfg['decoder'])
-
-def read_run(out_dir, # a run folder written by `train`
-             decoder_cls: type|None = None, # the decoder's class, if its kind is not registered
-            ) -> dict: # dir, cfg, vocab, decoder_kind, dec_cfg, splits, meta, epoch, val_loss
-    "What resuming the run in `out_dir` needs, from its `last/` checkpoint (`CheckpointError` if it cannot resume)."
-    run = _read_run(out_dir); raw = run.pop('decoder')
-    return dict(run, dec_cfg=_decoder_types(run['decoder_kind'], decoder_cls)[1](**raw))
-
-def _list_diff(what, a, b):
-    i = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-    first = f"#{i}: {a[i] if i < len(a) else None!r} vs {b[i] if i < len(b) else None!r}"
-    return f"{what}: checkpoint {len(a)} entries, given {len(b)} (first difference at {first})"
-
-def _resume_conflicts(run: dict, cfg: TrainConfig, vocab: Vocab, dec_cfg, splits: dict|None, kind: str) -> list:
-    "Each way the given arguments differ from the checkpoint's (a `_read_run`), as 'field: checkpoint X, given Y'."
-    out = [f"train.{f}: checkpoint {getattr(run['cfg'], f)!r}, given {getattr(cfg, f)!r}"
-           for f in _RESUME_FIXED if getattr(run['cfg'], f) != getattr(cfg, f)]
-    if run['decoder_kind'] != kind: out.append(f"decoder: checkpoint {run['decoder_kind']!r}, given {kind!r}")
-    try: theirs = asdict(type(dec_cfg)(**run['decoder'])) # as loading would fill in fields added since
-    except TypeError: theirs = run['decoder']
-    out += [f"decoder.{k}: checkpoint {v!r}, given {getattr(dec_cfg, k, None)!r}"
-            for k, v in theirs.items() if getattr(dec_cfg, k, None) != v]
-    if run['vocab'].itos != vocab.itos: out.append(_list_diff('vocab', run['vocab'].itos, vocab.itos))
-    if splits is not None and run['splits'] is not None:
-        out += [_list_diff(f'splits.{k}', run['splits'][k], splits[k]) for k in splits if run['splits'][k] != splits[k]]
-    return out
+    best_cider: float|None = None # that epoch's validation CIDEr-D (select='cider'; else None)
 
 # %% ../nbs/05_training.ipynb #d4c75f9e
 def train(cfg: TrainConfig, # hyper-parameters
@@ -495,6 +553,8 @@ def train(cfg: TrainConfig, # hyper-parameters
         torch.cuda.set_device(device)
     out_dir = Path(out_dir); last, best = out_dir/'last', out_dir/'best'
     splits = _split_ids(splits)
+    if cfg.select == 'cider' and not _image_refs(val_ds)[1]: # checked now, not after the first epoch
+        raise ValueError("select='cider': the validation set has no images to caption")
     if rank == 0 and out_dir.is_dir(): _recover(best); _recover(last) # finish a switch a crash interrupted
     if distributed: dist.barrier()
     if resume:
@@ -512,17 +572,19 @@ def train(cfg: TrainConfig, # hyper-parameters
     model = decoder_cls(dec_cfg).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     scaler = torch.amp.GradScaler('cuda', enabled=_amp_dtype(device, cfg) == torch.float16)
-    start, history, best_val, best_epoch, bad = 0, [], math.inf, -1, 0
+    start, history, best_val, best_cider, best_epoch, bad = 0, [], math.inf, -math.inf, -1, 0
     if resume:
         _load_weights(run['dir'], model)
         st = load_train_state(run['dir'])
         opt.load_state_dict(st['optimizer']); scaler.load_state_dict(st['scaler'])
         start, history, best_val, best_epoch, bad = st['epoch'] + 1, st['history'], st['best_val'], st['best_epoch'], st['bad_epochs']
+        best_cider = st.get('best_cider', -math.inf)
         if rank == 0 and progress: print(f"resuming after epoch {st['epoch'] + 1} from {last}")
     net = nn.parallel.DistributedDataParallel(model, device_ids=[device] if device.type == 'cuda' else None) if distributed else model
     val_dl = make_loader(val_ds, cfg, shuffle=False, distributed=distributed, collate_fn=collate_fn)
     stopped, t_start = bad >= cfg.patience, time.time()
-    pb = _Progress(start, cfg.epochs if not stopped else start, progress and rank == 0)
+    cider = cfg.select == 'cider' # best/ by CIDEr-D, else by the validation loss
+    pb = _Progress(start, cfg.epochs if not stopped else start, progress and rank == 0, cider)
     for epoch in pb.epochs():
         t0 = time.time()
         torch.manual_seed(cfg.seed + 1000 * (epoch + 1) + rank) # dropout of this epoch, its own in each process
@@ -532,17 +594,24 @@ def train(cfg: TrainConfig, # hyper-parameters
             s = torch.tensor([tl * len(dl), len(dl)], dtype=torch.float64, device=device); dist.all_reduce(s)
             tl = (s[0] / s[1].clamp(min=1)).item()
         vl = validation_loss(model, val_dl, cfg, device, distributed) # the bare model: the same weights everywhere
-        improved = vl < best_val - cfg.min_delta
-        if improved: best_val, best_epoch, bad = vl, epoch, 0
+        h = dict(epoch=epoch, train_loss=tl, val_loss=vl)
+        if cider: # rank 0 captions the validation images; the others take its score
+            c = torch.tensor([validation_cider(model, val_ds, cfg, device) if rank == 0 else 0.],
+                             dtype=torch.float64, device=device)
+            if distributed: dist.broadcast(c, 0)
+            h['val_cider'] = c.item()
+        improved = is_improvement(h['val_cider'] if cider else vl, best_cider if cider else best_val, cfg)
+        if improved: best_val, best_cider, best_epoch, bad = vl, h.get('val_cider', -math.inf), epoch, 0
         else: bad += 1
-        history.append(dict(epoch=epoch, train_loss=tl, val_loss=vl, time=time.time() - t0))
+        history.append(dict(h, time=time.time() - t0))
         stopped = bad >= cfg.patience or bool(cfg.max_time and time.time() - t_start > cfg.max_time)
         if distributed: # every process must stop at the same epoch: rank 0's clock decides
             flag = torch.tensor([int(stopped)], device=device); dist.broadcast(flag, 0); stopped = bool(flag.item())
         if rank == 0:
-            m = dict(meta or {}, epoch=epoch, val_loss=vl)
+            m = dict(meta or {}, epoch=epoch, val_loss=vl, **({'val_cider': h['val_cider']} if cider else {}))
             state = dict(optimizer=opt.state_dict(), scaler=scaler.state_dict(), epoch=epoch, history=history,
-                         best_val=best_val, best_epoch=best_epoch, bad_epochs=bad)
+                         best_val=best_val, best_epoch=best_epoch, bad_epochs=bad,
+                         best_cider=best_cider)
             if improved: save_checkpoint(best, model, vocab, dec_cfg, cfg, state, m, splits)
             save_checkpoint(last, model, vocab, dec_cfg, cfg, state, m, splits)
         pb.epoch_done(history[-1], history)
@@ -553,43 +622,54 @@ def train(cfg: TrainConfig, # hyper-parameters
     best_model = best_model.to(device).eval()
     if distributed: # rank 0 sends the best weights: the other processes may not see its disk
         for t in best_model.state_dict().values(): dist.broadcast(t, 0)
-    return TrainResult(best_model, history, best_epoch, best_val, out_dir, stopped, model)
-
-# %% ../nbs/05_training.ipynb #ad63e70c
-def toy_captioning_data(n_images: int = 48, # images per split
-                        P: int = 4, # cells
-                        C: int = 8, # channels
-                        seed: int = 0, # the draw
-                       ) -> tuple: # (train_ds, val_ds, vocab)
-    "A tiny synthetic captioning task: the caption names the colour written in the brightest cell."
-    from captionlab.data import ImageRecord, DictFeatures
-    g = torch.Generator().manual_seed(seed)
-    colours = ['red', 'green', 'blue', 'yellow']
-    def split(name):
-        recs, feats = [], {}
-        for i in range(n_images):
-            k, cell = int(torch.randint(4, (1,), generator=g)), int(torch.randint(P, (1,), generator=g))
-            f = torch.randn(P, C, generator=g) * 0.1 # (P, C)
-            f[cell, k] += 2.
-            iid = f'{name}{i}'; feats[iid] = f
-            recs.append(ImageRecord(iid, Path(f'{iid}.png'), [f'a {colours[k]} thing', f'the thing is {colours[k]}'], name))
-        return recs, DictFeatures(feats)
-    (tr, ftr), (va, fva) = split('train'), split('val')
-    vocab = Vocab.build([c for r in tr for c in r.captions])
-    return CaptionDataset(tr, ftr, vocab), CaptionDataset(va, fva, vocab), vocab
+    return TrainResult(best_model, history, best_epoch, best_val, out_dir, stopped, model,
+                       best_cider if cider else None)
 
 # %% ../nbs/05_training.ipynb #7e7f3f8f
 def plot_losses(history: list, # `TrainResult.history`
                 path=None, # save the figure here if given
+                best_epoch: int|None = None, # the epoch to mark (default: lowest loss, or highest CIDEr-D)
                ):
-    "Training and validation loss per epoch."
+    "Training and validation loss per epoch; validation CIDEr-D on a second axis when the history has it."
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5, 3.2))
+    from matplotlib.ticker import MaxNLocator
+    cider = bool(history) and all('val_cider' in h for h in history)
+    fig, ax = plt.subplots(figsize=(5.5, 3.9 if cider else 3.2))
     ep = [h['epoch'] + 1 for h in history]
-    ax.plot(ep, [h['train_loss'] for h in history], 'o-', label='train (CE + λ·penalty)')
-    ax.plot(ep, [h['val_loss'] for h in history], 'o-', label='validation (CE per word)')
-    best = min(history, key=lambda h: h['val_loss'])
-    ax.axvline(best['epoch'] + 1, color='gray', ls=':', label='best')
-    ax.set_xlabel('epoch'); ax.set_ylabel('loss'); ax.legend(); fig.tight_layout()
+    lines = ax.plot(ep, [h['train_loss'] for h in history], 'o-', label='train (CE + λ·penalty)')
+    lines += ax.plot(ep, [h['val_loss'] for h in history], 'o-', label='validation (CE per word)')
+    if cider:
+        ax2 = ax.twinx()
+        lines += ax2.plot(ep, [h['val_cider'] for h in history], 's--', color='C2', label='validation CIDEr-D')
+        ax2.set_ylabel('CIDEr-D (greedy captions)')
+    if best_epoch is None:
+        pick = max if cider else min
+        best_epoch = pick(history, key=lambda h: h['val_cider' if cider else 'val_loss'])['epoch']
+    lines.append(ax.axvline(best_epoch + 1, color='gray', ls=':', label='best'))
+    ax.set_xlabel('epoch'); ax.set_ylabel('loss'); ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if cider: ax.legend(handles=lines, fontsize='small', ncol=2, loc='upper center', bbox_to_anchor=(0.5, -0.2))
+    else: ax.legend(handles=lines)
+    fig.tight_layout()
     if path: fig.savefig(path, dpi=100)
     return fig
+
+# %% ../nbs/05_training.ipynb #1b12b402
+def add_cell_positions(x, # features (..., P, C), a NumPy array or a tensor, P a square grid
+                       scale: float = 1., # positions run from 0 to `scale`
+                      ):
+    "Append each cell's (row, column) · scale / (grid − 1): (..., P, C) -> (..., P, C + 2)."
+    P = x.shape[-2]; g = int(round(math.sqrt(P)))
+    if g * g != P: raise ValueError(f"{P} cells do not form a square grid")
+    ys, xs = torch.meshgrid(torch.arange(g), torch.arange(g), indexing='ij')
+    pos = torch.stack([ys.flatten(), xs.flatten()], -1).float() * scale / max(g - 1, 1) # (P, 2)
+    if isinstance(x, torch.Tensor): return torch.cat([x.float(), pos.to(x.device).expand(*x.shape[:-2], P, 2)], -1) # (..., P, C+2)
+    import numpy as np
+    x = np.asarray(x, dtype=np.float32)
+    return np.concatenate([x, np.broadcast_to(pos.numpy(), (*x.shape[:-2], P, 2))], -1) # (..., P, C+2)
+
+class CellPositions:
+    "A feature source whose features carry their cell's position: `feats[id]` (P, C) -> (P, C + 2)."
+    def __init__(self, feats, scale: float = 1.): self.feats, self.scale = feats, scale # any `feats[image_id] -> (P, C)`
+    def __contains__(self, image_id): return image_id in self.feats
+    def __getitem__(self, image_id): return add_cell_positions(self.feats[image_id], self.scale)
+    def __len__(self): return len(self.feats)
