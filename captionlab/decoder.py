@@ -34,7 +34,7 @@ class DecoderConfig:
 # %% ../nbs/04_decoder.ipynb #9e16e5f1
 class PlainDecoder(nn.Module):
     "Show, Attend and Tell, the readable version: attention over P cells, gated context, LSTMCell, output layer."
-    def __init__(self, cfg:DecoderConfig):
+    def __init__(self, cfg:'DecoderConfig'):
         super().__init__()
         self.cfg = cfg
         C, E, H, A, V = cfg.enc_dim, cfg.emb_dim, cfg.hid_dim, cfg.att_dim, cfg.vocab_size
@@ -246,7 +246,7 @@ class CaptionDecoder(PlainDecoder):
                      beams:int=1,         # states per image that will follow (beam size)
                      max_len:int=MAX_LEN, # most words that will follow
                      fast:bool=True,      # the fused step (False: `PlainDecoder.step`, beams = 1 only)
-                    )->_DecodeState:      # one state per image
+                    )->'_DecodeState':    # one state per image
         "The decoding state before the first word: the image's memory and the first LSTM state."
         if not fast and beams != 1: raise ValueError("the plain step decodes one state per image (beams=1)")
         pre = fast and beams * max_len > feats.shape[1]                          # W_iz f pays off: more steps than cells
@@ -256,7 +256,7 @@ class CaptionDecoder(PlainDecoder):
 
     def decode_step(self,
                     words:torch.Tensor,   # (N,) the last word of each state, N = B·K, image by image
-                    state:_DecodeState,   # from `decode_start`, `decode_step` or `reorder_state`
+                    state:'_DecodeState', # from `decode_start`, `decode_step` or `reorder_state`
                    )->tuple:              # logits (N, V), attention weights (N, P), new state
         "Scores of the next word for every state, with the fused cell on K states per image."
         B, K = state.h.shape[:2]
@@ -270,9 +270,9 @@ class CaptionDecoder(PlainDecoder):
         return logits.flatten(0, 1), alpha.flatten(0, 1), replace(state, h=h1, c=c)  # (N, V), (N, P)
 
     def reorder_state(self,
-                      state:_DecodeState,  # K states per image
+                      state:'_DecodeState', # K states per image
                       index:torch.Tensor,  # (B·K',) for each new state the old one it continues, of its image
-                     )->_DecodeState:      # K' states per image
+                     )->'_DecodeState':    # K' states per image
         "The states `index`, each continuing one of its own image's states; the memory stays once per image."
         B, K = state.h.shape[:2]
         beam = index.view(B, -1) - torch.arange(B, device=index.device)[:, None] * K  # (B, K') within the image
@@ -343,11 +343,11 @@ def _unpack(out, alphas, scores):
     return Decoded(ids, scores, als if alphas is not None else None)
 
 @torch.no_grad()
-def greedy_decode(model:Decoder,         # a trained decoder (run in eval mode)
+def greedy_decode(model:'Decoder',       # a trained decoder (run in eval mode)
                   feats:torch.Tensor,    # (B, P, C) image features
                   max_len:int=MAX_LEN,   # most words per caption
                   fast:bool=True,        # False: `CaptionDecoder`'s plain `step` (`decode_start(fast=False)`)
-                 )->Decoded:
+                 )->'Decoded':
     "Caption each image with the most likely word at every step."
     with _evaluating(model): return _greedy(model, feats, max_len, fast)
 
@@ -374,12 +374,12 @@ def _greedy(model, feats, max_len, fast):
 
 # %% ../nbs/04_decoder.ipynb #7ded3893
 @torch.no_grad()
-def beam_search(model:Decoder,         # a trained decoder (run in eval mode)
+def beam_search(model:'Decoder',       # a trained decoder (run in eval mode)
                 feats:torch.Tensor,    # (B, P, C) image features
                 k:int=5,               # beam size
                 max_len:int=MAX_LEN,   # most words per caption
                 length_norm:bool=True, # rank by log-probability per token instead of the total
-               )->Decoded:
+               )->'Decoded':
     "Caption each image with beam search, all images and beams in one batch."
     with _evaluating(model): return _beam(model, feats, k, max_len, length_norm)
 

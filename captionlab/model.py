@@ -150,7 +150,7 @@ class CaptionModel(nn.Module, ModelHubMixin, library_name='captionlab', license=
                    repo_url='https://github.com/captionlab/captionlab',
                    docs_url='https://captionlab.github.io/captionlab/model.html'):
     "Everything that turns images into captions: encoder, feature transform, decoder, vocabulary, image transform."
-    def __init__(self, config:CaptionModelConfig, # the JSON-able part
+    def __init__(self, config:'CaptionModelConfig', # the JSON-able part
                  encoder:nn.Module,               # frozen encoder with `.name` and `.weights` as in `config`
                  decoder:nn.Module,               # a registered decoder (`register_decoder`)
                  vocab:Vocab,                     # the decoder's vocabulary

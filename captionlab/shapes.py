@@ -206,7 +206,7 @@ def cell_labels(record:ImageRecord, # a ShapesWorld record (its `meta` has `obje
 def show_scenes(records:list[ImageRecord], # ShapesWorld records
                 n:int=12, # scenes to show
                 cols:int=4, # per row
-                boxes:bool=True, # draw each object's box
+                boxes:bool=True, # draw each object's box (2 px outside it)
                ):
     "A grid of scenes with their boxes and first caption."
     import matplotlib.pyplot as plt, matplotlib.patches as patches
@@ -215,8 +215,9 @@ def show_scenes(records:list[ImageRecord], # ShapesWorld records
     for ax, r in zip(axs.flat, records[:n]):
         ax.imshow(Image.open(r.path))
         for o in r.meta.get('objects', []) if boxes else []:
-            x0, y0, x1, y1 = o['box']
-            ax.add_patch(patches.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec='k', lw=1, ls='--'))
+            x0, y0, x1, y1 = o['box']; g = 2  # 2 px outside the object: a square's edges stay visible
+            ax.add_patch(patches.Rectangle((x0 - g, y0 - g), x1 - x0 + 2 * g, y1 - y0 + 2 * g,
+                                           fill=False, ec='k', lw=1, ls='--'))
         ax.set_title('\n'.join(textwrap.wrap(r.captions[0], 34)), fontsize=8)
     for ax in axs.flat: ax.axis('off')
     fig.tight_layout()

@@ -317,7 +317,7 @@ def _load_weights(d: Path, model: nn.Module, check: bool = False) -> nn.Module:
 def load_checkpoint(ckpt_dir, # a folder written by `save_checkpoint`
                     device=None, # where to put the model (default: CPU)
                     decoder_cls: type|None = None, # build this class (default: the kind config.json records)
-                   ) -> tuple: # (model in eval mode, vocab, config dict: `decoder_kind`, `decoder`, `train`, `meta`)
+                   ) -> tuple: # (model in eval mode, vocab, config dict: `'decoder_kind'`, `'decoder'`, `'train'`, `'meta'`)
     "Load a checkpoint folder safely (safetensors + JSON): `(model, vocab, cfg)`, the decoder rebuilt by its kind."
     d = _resolve(Path(ckpt_dir)); cfg = _check_folder(d)
     kind = cfg.get('decoder_kind', _BUILTIN_KIND) # checkpoints from before kinds were recorded: CaptionDecoder
