@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SHAPES_NOTE', 'DEMO_DECODER', 'DEMO_TRAIN', 'DEMO_EPOCHS', 'DEMO_SCENES', 'DEMO_POSITIONS', 'DEMO_MARK',
-           'TRAIN_OPTIONS', 'DECODER_OPTIONS', 'DATA_HELP', 'DEVICE_HELP', 'load_records', 'is_shapesworld',
-           'default_min_freq', 'default_encoder', 'extract', 'train_run', 'evaluate_run', 'Captioned',
-           'looks_like_shapesworld', 'caption_images', 'run_demo', 'demo_summary', 'save_model', 'train_flickr30k',
-           'field_defaults', 'build_parser', 'select_split', 'main']
+__all__ = ['SHAPES_NOTE', 'DEMO_DECODER', 'DEMO_TRAIN', 'DEMO_EPOCHS', 'DEMO_SCENES', 'DEMO_POSITIONS', 'COMPOSITIONAL_BAR',
+           'DEMO_MARK', 'TRAIN_OPTIONS', 'DECODER_OPTIONS', 'DATA_HELP', 'DEVICE_HELP', 'load_records',
+           'is_shapesworld', 'default_min_freq', 'default_encoder', 'extract', 'train_run', 'evaluate_run', 'Captioned',
+           'looks_like_shapesworld', 'caption_images', 'compositional_accuracy', 'run_demo', 'demo_summary',
+           'save_model', 'train_flickr30k', 'field_defaults', 'build_parser', 'select_split', 'main']
 
 # %% ../nbs/07_cli.ipynb #d9afe7a2
 def _images_cache(name: str) -> Path:
@@ -109,7 +109,7 @@ def _decoder_fields(dcfg) -> dict:
 def train_run(records, # all images (a `test` split, if any, is held out)
               feats, # their features (a `FeatureStore` or any `feats[image_id] -> (P, C)`)
               out_dir, # run folder: best/, last/, loss.png
-              cfg=None, # `TrainConfig` (default: the seed's)
+              cfg=None, # `TrainConfig` (default: `TrainConfig()`, the paper's recipe)
               dec: dict|None = None, # DecoderConfig fields other than vocab_size and enc_dim (None values: defaults)
               min_freq: int|None = None, # vocabulary: keep words seen this often (None: `default_min_freq`)
               val_frac: float = 0.1, # share of non-test images for validation
@@ -259,6 +259,7 @@ DEMO_TRAIN = dict(lr=2e-3, lr_schedule='cosine', att_lambda=0.) # see the note a
 DEMO_EPOCHS = 12 # the cosine plan: the learning rate reaches 0 at the end of the last epoch
 DEMO_SCENES = 4000 # training + validation scenes (seed 0)
 DEMO_POSITIONS = 8. # cell positions scaled 0..8 appended to the features (lesson 05)
+COMPOSITIONAL_BAR = 0.80 # content accuracy on test scenes with a held-out colour+shape pair
 DEMO_MARK = '.captionlab-demo' # the file that says a folder is a demo's own
 
 def _demo_folder(out: Path, overwrite: bool):
@@ -272,19 +273,36 @@ def _demo_folder(out: Path, overwrite: bool):
     shutil.rmtree(out/'run', ignore_errors=True) # a demo run always trains afresh (its data and features are reused)
     out.mkdir(parents=True, exist_ok=True); (out/DEMO_MARK).write_text('made by captionlab demo\n')
 
+def compositional_accuracy(records: list, # ShapesWorld test records
+                           captions: dict, # image id -> {'beam 3': caption, ...} (the report's captions.json)
+                           holdout, # the (colour, shape) pairs kept out of training
+                           beam: str = 'beam 3', # which decoding to score
+                          ) -> dict: # holdout, n_scenes, content_accuracy, bar, passed
+    "Content accuracy on the test scenes that show a colour+shape pair the model never saw in training."
+    from captionlab.evaluation import content_correct
+    held = {tuple(h) for h in holdout}
+    scenes = [r for r in records if any((o['colour'], o['shape']) in held for o in r.meta['objects'])]
+    ok = [content_correct(captions[r.image_id][beam], r.meta['objects'], sizes=False) for r in scenes]
+    acc = sum(ok) / max(len(ok), 1)
+    return dict(holdout=sorted(held), n_scenes=len(scenes), content_accuracy=acc, bar=COMPOSITIONAL_BAR,
+                passed=bool(scenes) and acc >= COMPOSITIONAL_BAR)
+
 def run_demo(out_dir='captionlab-demo', # report folder (created)
              n_train: int = DEMO_SCENES, # training + validation scenes (seed 0)
              n_test: int = 300, # test scenes (seed 1, never seen in training)
              epochs: int = DEMO_EPOCHS, # the length of the plan (early stopping may end it sooner)
-             cfg=None, # `TrainConfig` (default: the seed's, with `epochs` and `DEMO_TRAIN`)
+             cfg=None, # `TrainConfig` (default: `DEMO_TRAIN` with `epochs`)
              dec: dict|None = None, # decoder sizes (default `DEMO_DECODER`, sized for a laptop CPU)
              meteor: bool = True, # METEOR (needs java)
              progress: bool = True, # progress bars and messages
              threads: int|None = 1, # torch CPU threads (None: torch's default)
              overwrite: bool = False, # rebuild the folder from scratch (default: reuse the scenes and features that fit)
+             seed: int|None = None, # training seed: initial weights, batch order, dropout (default `TrainConfig`'s)
+             holdout: tuple = (), # (colour, shape) pairs kept out of training and scored apart, e.g. (('purple', 'circle'),)
+             select: str|None = None, # 'loss' or 'cider': what picks the checkpoint (default `TrainConfig`'s, 'loss')
             ) -> Path: # the report folder
     "ShapesWorld → ShapesEncoder features → train → evaluate on unseen scenes → report folder."
-    import torch
+    import dataclasses, torch
     from captionlab.shapes import make_shapes_world, shapes_records
     from captionlab.features import StoreMismatchError
     from captionlab.training import TrainConfig
@@ -294,12 +312,15 @@ def run_demo(out_dir='captionlab-demo', # report folder (created)
         if progress: print(f"[{time.time() - t0:5.0f}s] {s}", flush=True)
     _demo_folder(out, overwrite)
     say(f"drawing ShapesWorld: {n_train} training scenes (seed 0), {n_test} test scenes (seed 1)")
+    held = sorted({tuple(h) for h in holdout})
+    if held: say(f"kept out of training: every scene with a {', '.join(' '.join(h) for h in held)}")
     recs, feats = {}, {}
-    for name, n, seed in (('train', n_train, 0), ('test', n_test, 1)):
-        d = out/'data'/name
-        r = shapes_records(d) if (d/'shapes.json').exists() else []
-        redraw = len(r) != n
-        if redraw: shutil.rmtree(d, ignore_errors=True); make_shapes_world(d, n, seed=seed); r = shapes_records(d)
+    for name, n, world in (('train', n_train, 0), ('test', n_test, 1)):
+        d, hold = out/'data'/name, held if name == 'train' else []
+        meta = json.loads((d/'shapes.json').read_text()) if (d/'shapes.json').exists() else {}
+        redraw = len(meta.get('images', [])) != n or sorted(map(tuple, meta.get('holdout', []))) != hold
+        if redraw: shutil.rmtree(d, ignore_errors=True); make_shapes_world(d, n, seed=world, holdout=hold)
+        r = shapes_records(d)
         recs[name] = r
         say(f"encoding the {name} images with the pre-trained ShapesEncoder (frozen)")
         try: feats[name] = extract(r, out/'features'/name, 'shapes-cnn', progress=progress, overwrite=redraw)
@@ -307,15 +328,18 @@ def run_demo(out_dir='captionlab-demo', # report folder (created)
             say(f"the {name} features there are out of date: encoding again")
             feats[name] = extract(r, out/'features'/name, 'shapes-cnn', progress=progress, overwrite=True)
     recs, test = recs['train'], recs['test']
-    say("training the decoder (early stopping on validation loss)")
-    cfg = cfg or TrainConfig(epochs=epochs, **DEMO_TRAIN)
+    given = {k: v for k, v in dict(seed=seed, select=select).items() if v is not None}
+    cfg = dataclasses.replace(cfg, **given) if cfg else TrainConfig(epochs=epochs, **DEMO_TRAIN, **given)
+    say(f"training the decoder (early stopping on validation {'CIDEr' if cfg.select == 'cider' else 'loss'})")
     res, _ = train_run(recs, feats['train'], out/'run', cfg, dec or DEMO_DECODER, progress=progress,
                        cell_positions=DEMO_POSITIONS, test=test)
-    say(f"best epoch {res.best_epoch + 1} (validation loss {res.best_val:.3f}); evaluating on {len(test)} unseen scenes")
+    cider = '' if res.best_cider is None else f", CIDEr {res.best_cider:.2f}"
+    say(f"best epoch {res.best_epoch + 1} (validation loss {res.best_val:.3f}{cider}); evaluating on {len(test)} unseen scenes")
     if (out/'checkpoint').exists(): shutil.rmtree(out/'checkpoint')
     shutil.copytree(out/'run'/'best', out/'checkpoint')
     shutil.copy(out/'run'/'loss.png', out/'loss.png')
     rep = evaluate_run(out/'checkpoint', test, feats['test'], out, beams=(1, 3), meteor=meteor)
+    if held: rep['compositional'] = compositional_accuracy(test, json.loads((out/'captions.json').read_text()), held)
     rep['time_s'] = round(time.time() - t0, 1); rep['history'] = res.history
     (out/'metrics.json').write_text(json.dumps(rep, indent=2, default=float))
     save_model(out/'checkpoint', out/'model', rep)
@@ -329,12 +353,20 @@ def demo_summary(rep: dict, out: Path) -> str:
     lines = [f"\ncaptionlab demo done in {rep.get('time_s', 0):.0f} s. On {rep['n_images']} unseen ShapesWorld scenes, beam 3 (0-1 scale):",
              '  ' + '  '.join(f"{k} {v:.3f}" for k, v in m3.items())]
     if q:
-        qq, ok = q['quality'], q['passed']
-        lines += [f"  content accuracy {qq['content_accuracy']:.1%} (bar 90%: {'met' if ok['content_accuracy'] else 'NOT met'})",
-                  f"  BLEU-4 {qq['bleu4_vs_ceiling']:.1%} and CIDEr {qq['cider_vs_ceiling']:.1%} of the 6th-caption ceiling (bar 90%: "
-                  f"{'met' if ok['bleu4_vs_ceiling'] else 'NOT met'}, {'met' if ok['cider_vs_ceiling'] else 'NOT met'})",
+        qq, ok, bar = q['quality'], q['passed'], q.get('bar', {})
+        def met(k): return f"bar {bar.get(k, 0):.0%}: {'met' if ok.get(k) else 'NOT met'}"
+        lines += [f"  content accuracy {qq['content_accuracy']:.1%} ({met('content_accuracy')})"]
+        if 'relation_accuracy' in qq:
+            lines += [f"  relation accuracy {qq['relation_accuracy']:.1%} of the 2-3 object scenes state a true relation "
+                      f"({qq['states_relation']:.1%} state one; {met('relation_accuracy')})"]
+        lines += [f"  BLEU-4 {qq['bleu4_vs_ceiling']:.1%} and CIDEr {qq['cider_vs_ceiling']:.1%} of the 6th-caption ceiling "
+                  f"({met('bleu4_vs_ceiling')}; {met('cider_vs_ceiling')})",
                   f"  attention grounding: most-attended cell in the named object for {qq['grounding_hit']:.1%} of object words "
-                  f"(chance {q['grounding']['chance']:.1%}; bar 80%: {'met' if ok['grounding_hit'] else 'NOT met'})"]
+                  f"(chance {q['grounding']['chance']:.1%}; {met('grounding_hit')})"]
+    if c := rep.get('compositional'):
+        lines += [f"  unseen combinations ({', '.join(' '.join(h) for h in c['holdout'])}): content accuracy "
+                  f"{c['content_accuracy']:.1%} on the {c['n_scenes']} test scenes that show one "
+                  f"(bar {c['bar']:.0%}: {'met' if c['passed'] else 'NOT met'})"]
     lines += [f"report:     {out.resolve()}", f"  metrics:  {(out/'metrics.json').resolve()}",
               f"  gallery:  {(out/'gallery.png').resolve()}", f"  attention: {(out/'attention_0.png').resolve()} ...",
               f"  loss:     {(out/'loss.png').resolve()}", f"  model:    {(out/'model').resolve()}",
@@ -363,7 +395,7 @@ def train_flickr30k(run_dir='runs/flickr30k', # everything goes here: features/,
                     data: str = 'hub', # any `--data` source
                     images: str|None = None, # image folder, where the source needs one
                     weights: str = 'imagenet', # ResNet50 weights
-                    cfg=None, # `TrainConfig` (default: the seed's)
+                    cfg=None, # `TrainConfig` (default: `TrainConfig()`, the paper's recipe)
                     min_freq: int|None = None, # vocabulary threshold (default `FLICKR30K_MIN_FREQ`, 5)
                     num_workers: int = 4, # image decoding workers for extraction
                     progress: bool = True, # progress bars
@@ -392,6 +424,16 @@ def field_defaults(module: str, # e.g. 'captionlab.training'
             except ValueError: pass # a default that is a name (e.g. MAX_LEN), not a literal
     return out
 
+def _pairs(s: str) -> tuple:
+    "An argparse type: 'purple:circle,green:square' -> (('purple', 'circle'), ('green', 'square'))."
+    from captionlab.shapes import COLOURS, SHAPES
+    pairs = tuple(tuple(x.strip().split(':')) for x in s.split(',') if x.strip())
+    bad = [':'.join(x) for x in pairs if len(x) != 2 or x[0] not in COLOURS or x[1] not in SHAPES]
+    if bad or not pairs: raise argparse.ArgumentTypeError(
+        f"expected colour:shape pairs such as purple:circle,green:square (colours {', '.join(COLOURS)}; shapes "
+        f"{', '.join(SHAPES)}), got {', '.join(bad) or repr(s)}")
+    return pairs
+
 def _count(s: str) -> int:
     "An argparse type: an integer of at least 1."
     try: n = int(s)
@@ -399,7 +441,8 @@ def _count(s: str) -> int:
     if n < 1: raise argparse.ArgumentTypeError(f"must be 1 or more, got {n}")
     return n
 
-TRAIN_OPTIONS = ('epochs', 'batch_size', 'lr', 'lr_schedule', 'patience', 'att_lambda', 'grad_clip', 'seed', 'num_workers')
+TRAIN_OPTIONS = ('epochs', 'batch_size', 'lr', 'lr_schedule', 'patience', 'att_lambda', 'grad_clip', 'seed', 'num_workers',
+                 'select')
 DECODER_OPTIONS = ('emb_dim', 'hid_dim', 'att_dim', 'dropout', 'deep_output', 'init', 'word_query')
 
 def _train_args(p):
@@ -411,6 +454,8 @@ def _train_args(p):
                  num_workers=('DataLoader workers', int))
     for k, (h, t) in helps.items(): p.add_argument(f"--{k.replace('_', '-')}", type=t, help=f"{h} (default {d[k]})")
     p.add_argument('--lr-schedule', choices=['constant', 'cosine'], help=f"learning-rate schedule (default {d['lr_schedule']})")
+    p.add_argument('--select', choices=['loss', 'cider'], help="which epoch best/ keeps and early stopping watches: "
+                   f"the validation loss, or the CIDEr-D of greedy captions of the validation images (default {d['select']})")
     p.add_argument('--no-amp', action='store_true', default=None, help='no mixed precision on GPU')
 
 def _decoder_args(p):
@@ -448,6 +493,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--n-train', type=_count, default=DEMO_SCENES, help=f'training+validation scenes, seed 0 (default {DEMO_SCENES})')
     p.add_argument('--n-test', type=_count, default=300, help='test scenes, seed 1 (default 300)')
     p.add_argument('--epochs', type=_count, default=DEMO_EPOCHS, help=f'epochs of the cosine plan (default {DEMO_EPOCHS})')
+    p.add_argument('--seed', type=int, help='training seed: initial weights, batch order, dropout (default 42)')
+    p.add_argument('--select', choices=['loss', 'cider'], help="which epoch the checkpoint keeps: the best validation loss "
+                   "(default) or the best CIDEr-D of greedy captions of the validation scenes")
+    p.add_argument('--holdout', type=_pairs, default=(), metavar='COLOUR:SHAPE,...',
+                   help='colour+shape pairs kept out of training, scored apart on the test scenes that show them '
+                        '(e.g. purple:circle,green:square)')
     p.add_argument('--no-meteor', action='store_true', help='skip METEOR (saves the Java start-up)')
     p.add_argument('--threads', type=int, default=1, help='torch CPU threads (default 1; 0 for torch\'s default)')
     p.add_argument('--overwrite', action='store_true', help='rebuild the whole folder, scenes and features included')
@@ -547,7 +598,8 @@ def main(argv: list|None = None): # arguments (default: sys.argv[1:])
 def _run(a):
     if a.command == 'demo':
         run_demo(a.out, a.n_train, a.n_test, a.epochs, meteor=not a.no_meteor, progress=not a.quiet,
-                 threads=a.threads or None, overwrite=a.overwrite)
+                 threads=a.threads or None, overwrite=a.overwrite, seed=a.seed, holdout=a.holdout,
+                 select=a.select)
     elif a.command == 'extract':
         store = extract(load_records(a.data, a.images), a.out, a.encoder, a.weights, a.batch_size, a.num_workers,
                         overwrite=a.overwrite, device=a.device)

@@ -12,8 +12,8 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['PUNCTUATIONS', 'RELATIONS', 'QUALITY_BAR', 'java_available', 'simple_tokenize', 'ptb_tokenize', 'tokenization_info',
            'caption_metrics', 'generate', 'score_decoding', 'show_gallery', 'attention_heatmap', 'show_attention',
-           'attention_explorer', 'content_correct', 'content_accuracy', 'box_cover', 'attention_grounding',
-           'sixth_captions', 'shapes_quality']
+           'attention_explorer', 'content_correct', 'content_accuracy', 'relation_accuracy', 'box_cover',
+           'attention_grounding', 'sixth_captions', 'shapes_quality']
 
 # %% ../nbs/06_evaluation.ipynb #0de6a82b
 import numpy as np
@@ -262,6 +262,19 @@ def _relations(tokens):
             if tokens[i:i + len(rw)] == rw: out.append((i, i + len(rw), r))
     return out
 
+def _placements(tokens, obj_at):
+    "(subject, other, relation) of each relation phrase; None where no mention stands on each side of it."
+    out = []
+    for s, e, r in _relations(tokens):
+        before = [p for p in obj_at if p < s]; after = [p for p in obj_at if p >= e]
+        if not before: out.append(None); continue
+        subj = obj_at[max(before)]
+        if e < len(tokens) and tokens[e] == 'it': other = obj_at[min(obj_at)] # "Y with X r it"
+        elif after: other = obj_at[min(after)]
+        else: out.append(None); continue
+        out.append((subj, other, r))
+    return out
+
 # %% ../nbs/06_evaluation.ipynb #bd707246
 def content_correct(caption: str, # a generated caption
                     objs: list, # the scene's objects (`record.meta['objects']`)
@@ -273,17 +286,11 @@ def content_correct(caption: str, # a generated caption
     if any(k is None for k, _, _ in spans) or sorted(k for k, _, _ in spans) != list(range(len(objs))): return False
     if len(objs) == 1: return not _relations(toks)
     obj_at = {s: k for k, _, s in spans} # shape position -> object index
-    rels = _relations(toks)
-    if not rels: return False
-    for s, e, r in rels:
-        before = [p for p in obj_at if p < s]; after = [p for p in obj_at if p >= e]
-        if not before: return False
-        subj = obj_at[max(before)]
-        if e < len(toks) and toks[e] == 'it': other = obj_at[min(obj_at)]
-        elif after: other = obj_at[min(after)]
-        else: return False
-        if subj == other: return False
-        if r != 'next to' and relation(objs[subj], objs[other]) != r: return False
+    placed = _placements(toks, obj_at)
+    if not placed: return False
+    for p in placed:
+        if p is None or p[0] == p[1]: return False
+        if p[2] != 'next to' and relation(objs[p[0]], objs[p[1]]) != p[2]: return False
     return True
 
 # %% ../nbs/06_evaluation.ipynb #a2819377
@@ -294,6 +301,24 @@ def content_accuracy(records: list, # ShapesWorld records
     "Share of images whose generated caption is `content_correct`."
     ok = [content_correct(generated[r.image_id]['caption'], r.meta['objects'], sizes) for r in records if r.image_id in generated]
     return sum(ok) / max(len(ok), 1)
+
+# %% ../nbs/06_evaluation.ipynb #d3c0b651
+def relation_accuracy(records: list, # ShapesWorld records
+                      generated: dict, # from `generate`
+                     ) -> dict: # n_scenes (with 2+ objects), relation_accuracy, states_relation
+    "Of the multi-object scenes: the share whose caption states a true relation between two named objects."
+    n = states = true = 0
+    for r in records:
+        objs, g = r.meta['objects'], generated.get(r.image_id)
+        if len(objs) < 2 or g is None: continue
+        toks = clean_caption(g['caption']).split()
+        obj_at = {s: k for k, _, s in match_mentions(toks, objs, sizes=False)} # None: names no object there
+        placed = [p for p in _placements(toks, obj_at) if p is None or p[2] != 'next to']
+        stated = [p for p in placed if p is not None and None not in p[:2] and p[0] != p[1]]
+        n += 1; states += bool(stated)
+        true += bool(stated) and len(stated) == len(placed) and all(relation(objs[a], objs[b]) == rel
+                                                                    for a, b, rel in stated)
+    return dict(n_scenes=n, relation_accuracy=true / max(n, 1), states_relation=states / max(n, 1))
 
 # %% ../nbs/06_evaluation.ipynb #b240dba9
 def box_cover(box, # [x0, y0, x1, y1] in pixels
@@ -344,7 +369,8 @@ def sixth_captions(records: list, # ShapesWorld records
     return out
 
 # %% ../nbs/06_evaluation.ipynb #9788847a
-QUALITY_BAR = dict(content_accuracy=0.90, bleu4_vs_ceiling=0.90, cider_vs_ceiling=0.90, grounding_hit=0.80)
+QUALITY_BAR = dict(content_accuracy=0.95, bleu4_vs_ceiling=0.90, cider_vs_ceiling=0.90, grounding_hit=0.85,
+                   relation_accuracy=0.90)
 
 def shapes_quality(model, # a `CaptionDecoder`
                    vocab: Vocab, # its vocabulary
@@ -365,5 +391,7 @@ def shapes_quality(model, # a `CaptionDecoder`
              cider_vs_ceiling=m['CIDEr'] / ceil['CIDEr'])
     gr = attention_grounding(records, g)
     q['grounding_hit'] = gr['hit']
-    return dict(beam=beam, n_images=len(records), metrics=m, ceiling=ceil, grounding=gr, quality=q,
+    rel = relation_accuracy(records, g)
+    q['relation_accuracy'], q['states_relation'] = rel['relation_accuracy'], rel['states_relation']
+    return dict(beam=beam, n_images=len(records), metrics=m, ceiling=ceil, grounding=gr, relations=rel, quality=q,
                 passed={k: q[k] >= v for k, v in QUALITY_BAR.items()})
