@@ -50,7 +50,8 @@ import torch.nn.functional as F
 from captionlab import decoder as D
 from captionlab.data import PAD, Vocab, CaptionDataset, collate_captions, split_records
 from captionlab.decoder import CaptionDecoder, DecoderConfig
-from captionlab.training import train, caption_loss, CellPositions, TrainConfig
+from captionlab.training import train, caption_loss, TrainConfig
+from captionlab.features import CellPositions
 from captionlab.model import register_decoder
 
 RUNS = { # name -> (decoder overrides, training overrides), applied on top of the demo's settings

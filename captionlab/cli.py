@@ -123,7 +123,8 @@ def train_run(records, # all images (a `test` split, if any, is held out)
     "Split by image (test held out, 90/10 train/val), build the vocabulary, train with early stopping."
     from captionlab.data import Vocab, CaptionDataset, split_records
     from captionlab.decoder import DecoderConfig
-    from captionlab.training import TrainConfig, train, CellPositions, plot_losses
+    from captionlab.training import TrainConfig, train, plot_losses
+    from captionlab.features import CellPositions
     cfg = cfg or TrainConfig()
     if resume: vocab, sp, dec, cell_positions, min_freq = _resume_state(out_dir, records, feats, dec, min_freq, cell_positions)
     else:
@@ -170,7 +171,8 @@ def evaluate_run(ckpt, # checkpoint folder
                 ) -> dict:
     "Score a checkpoint on `records`; write metrics.json, captions.json, gallery.png and attention pictures."
     import torch
-    from captionlab.training import load_checkpoint, CellPositions, read_checkpoint_splits
+    from captionlab.checkpoint import load_checkpoint, read_checkpoint_splits
+    from captionlab.features import CellPositions
     from captionlab.evaluation import score_decoding, shapes_quality, show_gallery, show_attention, QUALITY_BAR, tokenization_info
     if not records: raise ValueError("no images to score")
     splits = read_checkpoint_splits(ckpt) # None for a checkpoint from before splits were recorded
@@ -579,7 +581,7 @@ def select_split(records, # the images of `--data`
 
 def _errors():
     "The exceptions that `main` turns into one-line messages (imported only once a command runs)."
-    from captionlab.training import CheckpointError
+    from captionlab.checkpoint import CheckpointError
     from captionlab.images import ImageError
     from captionlab.encoder import WeightsUnavailableError
     return (CheckpointError, ImageError, WeightsUnavailableError, FileNotFoundError, ValueError, KeyError)
@@ -624,7 +626,7 @@ def _train_command(a):
 
 def _evaluate_command(a):
     from captionlab.features import FeatureStore
-    from captionlab.training import read_checkpoint_splits
+    from captionlab.checkpoint import read_checkpoint_splits
     recs = select_split(load_records(a.data, a.images), a.split, read_checkpoint_splits(a.checkpoint))
     feats = FeatureStore.open(a.features)
     lost = [r.image_id for r in recs if r.image_id not in feats]

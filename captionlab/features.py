@@ -1,4 +1,4 @@
-"""Cache what a frozen encoder sees: a resumable, memory-mapped float16 feature store on disk, and the extraction loop that fills it once per image (DataLoader workers, pinned copies, autocast, a writer thread).
+"""Cache what a frozen encoder sees: a resumable, memory-mapped float16 feature store on disk, the extraction loop that fills it once per image (DataLoader workers, pinned copies, autocast, a writer thread); the progress display that extraction and training share; and the cell positions a feature source can append.
 
 Docs: https://captionlab.github.io/captionlab/features.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://captionlab.github.io/captionlab/features.html.md"""
 
 # %% ../nbs/02c_features.ipynb #753ad572
 from __future__ import annotations
-import json, os, sys, time
+import json, math, os, sys, time
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -16,8 +16,8 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 # %% auto #0
-__all__ = ['AMP', 'FeatureStore', 'ImageFiles', 'encode_batch', 'in_notebook', 'extraction_progress', 'run_extraction',
-           'StoreMismatchError', 'extract_features']
+__all__ = ['AMP', 'FeatureStore', 'ImageFiles', 'encode_batch', 'in_notebook', 'Progress', 'extraction_progress',
+           'run_extraction', 'StoreMismatchError', 'extract_features', 'add_cell_positions', 'CellPositions']
 
 # %% ../nbs/02c_features.ipynb #d268613b
 from .images import ImageError, load_image, resize_uint8, normalize_batch
@@ -159,25 +159,100 @@ def encode_batch(encoder:nn.Module, # frozen encoder, already on `device`
 # %% ../nbs/02c_features.ipynb #0486ae04
 def in_notebook()->bool:
     "Are we running inside a Jupyter kernel (where progress bars and plots show inline)?"
-    try: from fastprogress.core import in_notebook as fastprogress_in_notebook; return fastprogress_in_notebook()
+    try: from fastprogress.core import in_notebook as fp_in_notebook; return fp_in_notebook()
     except Exception: return False
+
+def _isatty(f)->bool:
+    try: return bool(f.isatty())
+    except Exception: return False  # a stand-in stream without isatty
+
+_BARS = {}
+def _bar_class(mode:str)->type:
+    "fastprogress's `ProgressBar` as one self-updating line ('terminal') or as a line per tenth ('lines')."
+    if mode in _BARS: return _BARS[mode]
+    from fastprogress.fastprogress import ProgressBar   # imported only once something is shown
+    class LineBar(ProgressBar):
+        "A terminal: one line that rewrites itself; left at the end, or cleared for the table's next row."
+        width = 0
+        def _write(self, s): self.file.write(s); self.file.flush()
+        def on_update(self, val, text):
+            k = int(20 * val / self.total) if self.total else 0
+            line = f"{self.desc + ': ' if self.desc else ''}|{'█' * k}{'-' * (20 - k)}| {text}"
+            self._write('\r' + line + ' ' * max(self.width - len(line), 0))  # covers a longer line before
+            self.width = max(self.width, len(line))
+        def on_iter_end(self):
+            self._write('\n' if self.leave else '\r' + ' ' * self.width + '\r'); super().on_iter_end()
+        def on_interrupt(self): self._write('\n'); super().on_interrupt()
+    class LinesBar(ProgressBar):
+        "A file or a pipe: a plain line each time another tenth of the items is done."
+        update_every, tenth = 0, 0  # look at every item; print the first of each tenth
+        def on_update(self, val, text):
+            if not self.total or (t := val * 10 // self.total) <= self.tenth: return
+            self.tenth = t; print(f"{self.desc + ': ' if self.desc else ''}{text}", file=self.file, flush=True)
+    _BARS.update(terminal=LineBar, lines=LinesBar)
+    return _BARS[mode]
+
+class Progress:
+    "A loop's progress: fastprogress in a notebook, one self-updating line in a terminal, plain lines in a log."
+    def __init__(self, show:bool=True, # False: show nothing
+                 file=None, # where the terminal line and the plain lines go (default: sys.stderr)
+                 cols:list|None=None, # the columns of a table above the bars (training's epochs)
+                ):
+        self.file, self.cols, self.mb, self.current = file or sys.stderr, list(cols or []) or None, None, None
+        self.mode = ('off' if not show else 'notebook' if in_notebook() else
+                     'terminal' if _isatty(self.file) else 'lines')  # a log gets lines, not carriage returns
+        if self.cols and self.mode in ('terminal', 'lines'): self._print(self.cols)
+
+    def outer(self, items:Iterable): # e.g. the epochs
+        "`items`; in a notebook they drive a fastprogress master bar: the table, the curves, the bars."
+        if self.mode != 'notebook': yield from items; return
+        from fastprogress.fastprogress import NBMasterBar
+        self.mb = NBMasterBar(items)
+        if self.cols: self.mb.write(self.cols, table=True)
+        yield from self.mb
+
+    def loop(self, items:Iterable, # e.g. the batches of an epoch
+            total:int|None=None, # how many (default: `len(items)`)
+            desc:str='', # a label in front of the terminal line and the plain lines
+           )->Iterable:
+        "`items`, with a bar (in a log under a table, none: the table's rows are the lines)."
+        if self.mode == 'off' or (self.mode == 'lines' and self.cols): return items
+        total = len(items) if total is None else total
+        if self.mode == 'notebook':
+            from fastprogress.fastprogress import NBProgressBar
+            self.current = NBProgressBar(items, total, parent=self.mb)  # in the master bar, if any
+        else:
+            self.current = _bar_class(self.mode)(items, total, leave=not self.cols)
+            self.current.file, self.current.desc = self.file, desc
+        return self.current
+
+    def comment(self, text:str): # e.g. the loss so far
+        "Show `text` beside the current bar."
+        if self.current is not None: self.current.comment = text
+
+    def row(self, values:list): # one per column
+        "Add a row to the table: to the HTML table in a notebook, as a line of text elsewhere."
+        if self.mode == 'off': return
+        if self.mb is not None: self.mb.write([str(v) for v in values], table=True)
+        else: self._print(values)
+
+    def graph(self, lines:list): # [[x, y], ...]: fastprogress names them 'train' and 'valid'
+        "Draw curves under the table, in a notebook only (training's losses as they grow)."
+        if self.mb is not None: self.mb.update_graph(lines)
+
+    def _print(self, row):  # the first column 8 characters wide, the others 12, the last as it is
+        line = f"{row[0]!s:<8}" + ''.join(f'{c!s:<12}' for c in row[1:-1]) + str(row[-1])
+        print(line, file=self.file, flush=True)
 
 def extraction_progress(batches:Iterable, # yields batches whose first element has the batch size
              total:int, # number of batches
              desc:str='extract', # label
             ):
-    "fastprogress in a notebook; in a terminal one self-updating line (a line per 10% when output is not a tty)."
-    if in_notebook():
-        from fastprogress.fastprogress import progress_bar
-        yield from progress_bar(batches, total=total); return
-    tty, t0, n, last = sys.stderr.isatty(), time.time(), 0, -1.
-    for i, b in enumerate(batches, 1):
+    "`batches`, shown by a `Progress` on stderr, with the images done so far and their rate."
+    p, n, t0 = Progress(), 0, time.time()
+    for b in p.loop(batches, total, desc):
         yield b
-        n += len(b[0]); dt = time.time() - t0
-        if (tty and dt - last > 0.5) or (not tty and (i * 10 // total) > ((i - 1) * 10 // total)) or i == total:
-            last, eta = dt, (total - i) * dt / i
-            line = f"{desc}: {i}/{total} batches, {n} images, {n / max(dt, 1e-9):.1f} images/s, {dt:.0f}s, eta {eta:.0f}s"
-            print(('\r' + line + ' ' * 4) if tty else line, end='' if tty and i < total else '\n', file=sys.stderr, flush=True)
+        n += len(b[0]); p.comment(f"{n} images, {n / max(time.time() - t0, 1e-9):.1f} images/s")
 
 # %% ../nbs/02c_features.ipynb #612d6ea9
 AMP = {'fp16': torch.float16, 'bf16': torch.bfloat16, 'fp32': None}
@@ -276,3 +351,26 @@ def extract_features(encoder:nn.Module, # frozen encoder with `.name`, `.weights
         if len(store.failed) > 20: print(f"  ... and {len(store.failed) - 20} more (store.failed has them all)")
     store.close(); store.writable = False
     return store
+
+# %% ../nbs/02c_features.ipynb #a1b2c309
+def add_cell_positions(x, # features (..., P, C), a NumPy array or a tensor, P a square grid
+                       scale: float = 1., # positions run from 0 to `scale`
+                      ):
+    "Append each cell's (row, column) · scale / (grid − 1): (..., P, C) -> (..., P, C + 2)."
+    P = x.shape[-2]; g = int(round(math.sqrt(P)))
+    if g * g != P: raise ValueError(f"{P} cells do not form a square grid")
+    ys, xs = torch.meshgrid(torch.arange(g), torch.arange(g), indexing='ij')
+    pos = torch.stack([ys.flatten(), xs.flatten()], -1).float() * scale / max(g - 1, 1) # (P, 2)
+    if isinstance(x, torch.Tensor):
+        return torch.cat([x.float(), pos.to(x.device).expand(*x.shape[:-2], P, 2)], -1) # (..., P, C+2)
+    x = np.asarray(x, dtype=np.float32)
+    return np.concatenate([x, np.broadcast_to(pos.numpy(), (*x.shape[:-2], P, 2))], -1) # (..., P, C+2)
+
+class CellPositions:
+    "A feature source whose features carry their cell's position: `feats[id]` (P, C) -> (P, C + 2)."
+    def __init__(self, feats, # any `feats[image_id] -> (P, C)`: a `FeatureStore`, a dict...
+                 scale: float = 1., # positions run from 0 to `scale`
+                ): self.feats, self.scale = feats, scale
+    def __contains__(self, image_id): return image_id in self.feats
+    def __getitem__(self, image_id): return add_cell_positions(self.feats[image_id], self.scale)
+    def __len__(self): return len(self.feats)

@@ -27,8 +27,8 @@ from .images import ImageError, load_image, to_rgb, resize_uint8, normalize_batc
 from .images import IMAGENET_MEAN, IMAGENET_STD
 from .encoder import ResNet50Encoder, ShapesEncoder, ShapesNet, DEFAULT_WEIGHTS
 from .decoder import CaptionDecoder, DecoderConfig, greedy_decode, beam_search
-from .training import (load_checkpoint, read_checkpoint_splits, add_cell_positions, CHECKPOINT_FORMAT,
-                                 SPLITS_FORMAT)
+from .checkpoint import load_checkpoint, read_checkpoint_splits, CHECKPOINT_FORMAT, SPLITS_FORMAT
+from .features import add_cell_positions
 
 # %% ../nbs/08_model.ipynb #82221315
 MODEL_FORMAT = 'captionlab-model'

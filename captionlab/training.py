@@ -6,16 +6,13 @@ Docs: https://captionlab.github.io/captionlab/training.html.md"""
 
 # %% ../nbs/05_training.ipynb #fda5e30c
 from __future__ import annotations
-import hashlib, inspect, json, math, os, shutil, sys, tempfile, time, uuid
-from dataclasses import dataclass, asdict, field, fields, is_dataclass
-from typing import get_type_hints
+import math, os, sys, time
+from dataclasses import dataclass, asdict
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'SPLITS_FORMAT', 'toy_captioning_data', 'caption_loss', 'TrainConfig', 'is_improvement',
-           'validation_cider', 'CheckpointError', 'save_checkpoint', 'read_checkpoint_config', 'read_checkpoint_splits',
-           'load_checkpoint', 'load_train_state', 'seed_everything', 'make_loader', 'lr_at', 'read_run', 'train_epoch',
-           'validation_loss', 'TrainResult', 'train', 'plot_losses', 'add_cell_positions', 'CellPositions']
+__all__ = ['toy_captioning_data', 'caption_loss', 'TrainConfig', 'is_improvement', 'validation_cider', 'seed_everything',
+           'make_loader', 'lr_at', 'read_run', 'train_epoch', 'validation_loss', 'TrainResult', 'train', 'plot_losses']
 
 # %% ../nbs/05_training.ipynb #5c4abfab
 import torch
@@ -24,13 +21,16 @@ import torch.nn.functional as F
 import torch.distributed as dist
 from torch.utils.data import DataLoader, RandomSampler, SequentialSampler, Subset
 from torch.utils.data.distributed import DistributedSampler
-from safetensors import SafetensorError
-from safetensors.torch import save_file, load_file
 
 # %% ../nbs/05_training.ipynb #8f4f9293
 from .data import PAD, MAX_LEN, Vocab, CaptionDataset, collate_captions
 from .attention import doubly_stochastic_penalty
 from .decoder import CaptionDecoder, DecoderConfig, greedy_decode
+from .features import Progress, add_cell_positions, CellPositions # (the last two lived here once)
+from captionlab.checkpoint import (CHECKPOINT_FORMAT, SPLITS_FORMAT, BUILTIN_KIND, CheckpointError,
+    save_checkpoint, read_checkpoint_config, read_checkpoint_splits, load_checkpoint, load_train_state,
+    load_weights, resolve_checkpoint, recover_checkpoint, remove_checkpoint, split_ids, decoder_kind_of,
+    decoder_types)
 
 # %% ../nbs/05_training.ipynb #ad63e70c
 def toy_captioning_data(n_images: int = 48, # images per split
@@ -135,213 +135,6 @@ def validation_cider(model, # the decoder (any with the decoding protocol: `deco
         hyps.update(zip(b, greedy_decode(model, x.to(device), cfg.max_len).captions(vocab)))
     return _cider(hyps, refs)
 
-# %% ../nbs/05_training.ipynb #11bd017d
-CHECKPOINT_FORMAT = 'captionlab-checkpoint'
-SPLITS_FORMAT = 'captionlab.splits'
-
-class CheckpointError(Exception):
-    "A folder that is not a complete captionlab checkpoint, or a run folder that cannot be used as asked."
-
-def _sha256(p: Path) -> str:
-    h = hashlib.sha256()
-    with open(p, 'rb') as f:
-        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
-    return h.hexdigest()
-
-def _fsync_dir(d: Path):
-    "Flush a folder's entries (renames, new files) to disk; a no-op where folders cannot be opened (Windows)."
-    if not hasattr(os, 'O_DIRECTORY'): return
-    fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
-    try: os.fsync(fd)
-    finally: os.close(fd)
-
-def _siblings(d: Path) -> list:
-    "The temporaries a switch of `d` leaves: newest `.d.tmp-*` first, then newest `.d.old-*`."
-    if not d.parent.is_dir(): return []
-    names = sorted((p.name for p in d.parent.iterdir()), reverse=True)
-    return [d.parent/n for kind in ('tmp', 'old') for n in names if n.startswith(f'.{d.name}.{kind}-')]
-
-def _resolve(d: Path) -> Path:
-    "`d` itself if it exists, else the complete sibling an interrupted switch left (else `d`, for the error)."
-    if d.exists(): return d
-    for s in _siblings(d):
-        try: _check_folder(s); return s
-        except CheckpointError: pass
-    return d
-
-def _recover(d: Path):
-    "Finish a switch a crash interrupted: rename the complete sibling to `d`, then drop the leftovers."
-    if not d.exists() and (s := _resolve(d)) != d: os.replace(s, d); _fsync_dir(d.parent)
-    for s in _siblings(d): shutil.rmtree(s, ignore_errors=True) # superseded by `d`, or incomplete
-
-def _remove_checkpoint(d: Path):
-    for s in [d, *_siblings(d)]: shutil.rmtree(s, ignore_errors=True)
-
-def _split_ids(splits: dict|None) -> dict|None:
-    "`{'train': [...], 'val': [...], 'test': [...]}` of image ids (records with an `image_id` are fine too)."
-    if splits is None: return None
-    if extra := set(splits) - {'train', 'val', 'test'}: raise ValueError(f"splits has unknown keys {sorted(extra)}")
-    return {k: [str(getattr(x, 'image_id', x)) for x in splits.get(k, [])] for k in ('train', 'val', 'test')}
-
-# %% ../nbs/05_training.ipynb #2befd155
-def _unwrap(model: nn.Module) -> nn.Module: return model.module if hasattr(model, 'module') else model
-
-_BUILTIN_KIND = 'captionlab.CaptionDecoder' # `CaptionDecoder`'s name; checkpoints without a kind hold one
-
-def _registry() -> dict:
-    "kind → (decoder class, config dataclass): `captionlab.model.DECODERS` (imported late: it imports us)."
-    from captionlab.model import DECODERS
-    return DECODERS
-
-def _loaded() -> bool: return 'captionlab.model' in sys.modules # else nothing but the built-in kind is registered
-
-def _kind_of(cls: type) -> str:
-    "The registered name of decoder class `cls` (`register_decoder`), else its qualified name."
-    if cls is CaptionDecoder and not _loaded(): return _BUILTIN_KIND # no need to load the registry for it
-    return next((k for k, (c, _) in _registry().items() if c is cls), f'{cls.__module__}.{cls.__qualname__}')
-
-def _config_class(cls: type) -> type:
-    "The config dataclass decoder class `cls` is built from: the registered one, else its `__init__`'s annotation."
-    if _loaded() and (cc := next((cc for c, cc in _registry().values() if c is cls), None)): return cc
-    for k in cls.__mro__: # the first `__init__` along the classes whose config parameter names a dataclass
-        if (init := k.__dict__.get('__init__')) is None: continue
-        try: name, hints = list(inspect.signature(init).parameters)[1], get_type_hints(init)
-        except Exception: continue
-        if is_dataclass(hints.get(name)): return hints[name]
-    raise CheckpointError(f"which config dataclass does {cls.__name__} take? Register it (captionlab.model."
-                          f"register_decoder('package.Name', {cls.__name__}, ItsConfig)) or annotate its config "
-                          "parameter")
-
-def _decoder_types(kind: str, # the kind a checkpoint records
-                   decoder_cls: type|None = None, # build this class instead
-                  ) -> tuple: # (decoder class, config dataclass)
-    "What rebuilds a checkpoint's decoder: `decoder_cls`, or the class registered as `kind`."
-    if decoder_cls is not None: return decoder_cls, _config_class(decoder_cls)
-    if kind == _BUILTIN_KIND and not _loaded(): return CaptionDecoder, DecoderConfig
-    if kind not in (reg := _registry()):
-        raise CheckpointError(f"this checkpoint holds a decoder of kind {kind!r}, which is not registered here "
-                              f"(registered: {', '.join(reg)}): import the code that registers it, or register it:"
-                              f" captionlab.model.register_decoder({kind!r}, TheClass, ItsConfig)"
-                              " (or pass decoder_cls)")
-    return reg[kind]
-
-def save_checkpoint(ckpt_dir, # the checkpoint folder to (re)place
-                    model: nn.Module, # the decoder (DDP-wrapped is fine); config.json records its kind
-                    vocab: Vocab, # its vocabulary
-                    dec_cfg, # its config dataclass (`DecoderConfig` for a `CaptionDecoder`)
-                    train_cfg: TrainConfig|None = None, # how it was trained
-                    state: dict|None = None, # optimizer etc. for resuming (tensors and plain containers only)
-                    meta: dict|None = None, # anything JSON-able: epoch, val_loss, encoder name...
-                    splits: dict|None = None, # image ids per split: {'train': [...], 'val': [...], 'test': [...]}
-                   ) -> Path:
-    "Write a checkpoint folder so that a crash at any instant leaves the old or the new one complete."
-    ckpt_dir = Path(ckpt_dir); parent = ckpt_dir.parent; parent.mkdir(parents=True, exist_ok=True)
-    _recover(ckpt_dir) # an earlier switch that a crash interrupted is finished first
-    stamp = lambda: f'{time.time_ns():020d}-{uuid.uuid4().hex[:6]}' # sorts by time: the newest sibling wins
-    tmp = parent/f'.{ckpt_dir.name}.tmp-{stamp()}'
-    tmp.mkdir()
-    try:
-        weights = {k: v.detach().cpu().contiguous() for k, v in _unwrap(model).state_dict().items()}
-        save_file(weights, tmp/'model.safetensors')
-        vocab.save(tmp/'vocab.json')
-        if state is not None: torch.save(state, tmp/'state.pt')
-        if (splits := _split_ids(splits)) is not None:
-            (tmp/'splits.json').write_text(json.dumps(dict(format=SPLITS_FORMAT, version=1, **splits)))
-        files = {f.name: {'bytes': f.stat().st_size, 'sha256': _sha256(f)} for f in sorted(tmp.iterdir())}
-        cfg = dict(format=CHECKPOINT_FORMAT, version=1, decoder_kind=_kind_of(type(_unwrap(model))),
-                   decoder=asdict(dec_cfg),
-                   train=asdict(train_cfg) if train_cfg else None, meta=meta or {}, files=files)
-        (tmp/'config.json').write_text(json.dumps(cfg, indent=2)) # last: a folder with it is complete
-        for f in tmp.iterdir():
-            with open(f, 'rb') as fh: os.fsync(fh.fileno())
-        _fsync_dir(tmp)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
-    try: # the switch: at every instant ckpt_dir, or failing that a complete sibling, holds a checkpoint
-        old = None
-        if ckpt_dir.exists():
-            old = parent/f'.{ckpt_dir.name}.old-{stamp()}'
-            os.replace(ckpt_dir, old); _fsync_dir(parent)
-        os.replace(tmp, ckpt_dir); _fsync_dir(parent)
-    except BaseException:
-        if ckpt_dir.exists(): shutil.rmtree(tmp, ignore_errors=True) # else tmp is what readers find
-        raise
-    if old is not None: shutil.rmtree(old, ignore_errors=True)
-    return ckpt_dir
-
-# %% ../nbs/05_training.ipynb #50faf730
-def _check_folder(d: Path) -> dict:
-    if not d.is_dir(): raise CheckpointError(f"{d}: no such checkpoint folder")
-    cf = d/'config.json'
-    if not cf.exists(): raise CheckpointError(f"{d}: not a captionlab checkpoint (no config.json; expected model.safetensors, config.json, vocab.json)")
-    try: cfg = json.loads(cf.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise CheckpointError(f"{cf}: unreadable JSON ({e}); the file is truncated or corrupt") from None
-    if not isinstance(cfg, dict) or cfg.get('format') != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{d}: not a captionlab checkpoint (config.json has no \"format\": \"{CHECKPOINT_FORMAT}\")")
-    for name, info in cfg.get('files', {}).items():
-        f = d/name
-        if not f.exists(): raise CheckpointError(f"{d}: {name} is missing")
-        n = f.stat().st_size
-        if n != info['bytes']: raise CheckpointError(f"{f}: {n} bytes, expected {info['bytes']}: the file is truncated or was changed (an interrupted copy?)")
-        if _sha256(f) != info['sha256']: raise CheckpointError(f"{f}: contents do not match the recorded SHA-256: the file is corrupt or was changed")
-    return cfg
-
-def read_checkpoint_config(ckpt_dir) -> dict:
-    "The checked `config.json` of a checkpoint folder (raises `CheckpointError` with the reason)."
-    return _check_folder(_resolve(Path(ckpt_dir)))
-
-def read_checkpoint_splits(ckpt_dir) -> dict|None:
-    "The checkpoint's `{'train': [...], 'val': [...], 'test': [...]}` image ids, or None if it has no splits.json."
-    d = _resolve(Path(ckpt_dir)); cfg = _check_folder(d)
-    if 'splits.json' not in cfg.get('files', {}): return None
-    try: s = json.loads((d/'splits.json').read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{d/'splits.json'}: unreadable JSON ({e})") from None
-    if not isinstance(s, dict) or s.get('format') != SPLITS_FORMAT:
-        raise CheckpointError(f"{d/'splits.json'}: not a captionlab splits file")
-    return {k: list(s.get(k, [])) for k in ('train', 'val', 'test')}
-
-# %% ../nbs/05_training.ipynb #792e9465
-def _load_weights(d: Path, model: nn.Module, check: bool = False) -> nn.Module:
-    "`model` with the weights of checkpoint folder `d` (`CheckpointError` if they are unreadable or do not fit)."
-    if check: _check_folder(d) # sizes and hashes first
-    try: weights = load_file(d/'model.safetensors')
-    except (SafetensorError, OSError) as e: raise CheckpointError(f"{d/'model.safetensors'}: not readable as safetensors ({e})") from None
-    try: model.load_state_dict(weights)
-    except RuntimeError as e:
-        c = getattr(model, 'cfg', None); sizes = tuple(asdict(c).values()) if is_dataclass(c) else ''
-        raise CheckpointError(f"{d}: the weights do not fit a {type(model).__name__}{sizes}: "
-                              f"{str(e)[:300]}") from None
-    return model
-
-def load_checkpoint(ckpt_dir, # a folder written by `save_checkpoint`
-                    device=None, # where to put the model (default: CPU)
-                    decoder_cls: type|None = None, # build this class (default: the kind config.json records)
-                   ) -> tuple: # (model in eval mode, vocab, config dict: `'decoder_kind'`, `'decoder'`, `'train'`, `'meta'`)
-    "Load a checkpoint folder safely (safetensors + JSON): `(model, vocab, cfg)`, the decoder rebuilt by its kind."
-    d = _resolve(Path(ckpt_dir)); cfg = _check_folder(d)
-    kind = cfg.get('decoder_kind', _BUILTIN_KIND) # checkpoints from before kinds were recorded: CaptionDecoder
-    cls, config_cls = _decoder_types(kind, decoder_cls)
-    try: dec_cfg = config_cls(**cfg['decoder'])
-    except TypeError as e:
-        raise CheckpointError(f"{d}: its decoder config does not fit {config_cls.__name__} ({e})") from None
-    model = _load_weights(d, cls(dec_cfg))
-    vocab, V = Vocab.load(d/'vocab.json'), getattr(dec_cfg, 'vocab_size', None)
-    if V is not None and len(vocab) != V:
-        raise CheckpointError(f"{d}: vocab.json has {len(vocab)} words but the model {V}")
-    train = TrainConfig(**cfg['train']) if cfg.get('train') else None
-    cfg = dict(cfg, decoder_kind=kind, decoder=dec_cfg, train=train)
-    return model.to(device or 'cpu').eval(), vocab, cfg
-
-# %% ../nbs/05_training.ipynb #53b0550e
-def load_train_state(ckpt_dir) -> dict:
-    "The resume state of a checkpoint, loaded with `torch.load(weights_only=True)`."
-    d = _resolve(Path(ckpt_dir)); f = d/'state.pt'
-    _check_folder(d)
-    if not f.exists(): raise CheckpointError(f"{ckpt_dir}: no state.pt, so this checkpoint cannot be resumed (it can still be loaded)")
-    try: return torch.load(f, map_location='cpu', weights_only=True)
-    except Exception as e: raise CheckpointError(f"{f}: cannot be loaded safely ({type(e).__name__}: {str(e)[:200]})") from None
-
 # %% ../nbs/05_training.ipynb #c9c3a5c5
 def seed_everything(seed: int): # the seed
     "Seed Python, NumPy and PyTorch."
@@ -383,15 +176,15 @@ _RESUME_FIXED = ('seed', 'batch_size', 'lr', 'lr_schedule', 'att_lambda', 'max_l
 
 def _read_run(out_dir) -> dict:
     "`read_run` with the decoder's kind and config as recorded (a str and a dict): no class needed."
-    out_dir = Path(out_dir); last = _resolve(out_dir/'last')
+    out_dir = Path(out_dir); last = resolve_checkpoint(out_dir/'last')
     if not last.exists():
-        if _resolve(out_dir/'best').exists():
+        if resolve_checkpoint(out_dir/'best').exists():
             raise CheckpointError(f"{out_dir}: last/ is missing, so this run cannot be resumed (best/ is there and "
                                   f"still loads); start a new run in another folder, or here with overwrite")
         raise CheckpointError(f"{out_dir}: no run to resume (no last/ checkpoint); "
                               f"drop --resume (resume=False) to start a new run")
     try:
-        cfg = _check_folder(last)
+        cfg = read_checkpoint_config(last)
         if not cfg.get('train') or 'state.pt' not in cfg.get('files', {}):
             raise CheckpointError(f"{last}: no training state")
         vocab, splits = Vocab.load(last/'vocab.json'), read_checkpoint_splits(last)
@@ -401,14 +194,14 @@ def _read_run(out_dir) -> dict:
     epoch, val_loss, val_cider = meta.pop('epoch', None), meta.pop('val_loss', None), meta.pop('val_cider', None)
     return dict(dir=last, cfg=TrainConfig(**cfg['train']), vocab=vocab, splits=splits, meta=meta, epoch=epoch,
                 val_loss=val_loss, val_cider=val_cider,
-                decoder_kind=cfg.get('decoder_kind', _BUILTIN_KIND), decoder=cfg['decoder'])
+                decoder_kind=cfg.get('decoder_kind', BUILTIN_KIND), decoder=cfg['decoder'])
 
 def read_run(out_dir, # a run folder written by `train`
              decoder_cls: type|None = None, # the decoder's class, if its kind is not registered
             ) -> dict: # dir, cfg, vocab, decoder_kind, dec_cfg, splits, meta, epoch, val_loss, val_cider
     "What resuming the run in `out_dir` needs, from its `last/` checkpoint (`CheckpointError` if it cannot resume)."
     run = _read_run(out_dir); raw = run.pop('decoder')
-    return dict(run, dec_cfg=_decoder_types(run['decoder_kind'], decoder_cls)[1](**raw))
+    return dict(run, dec_cfg=decoder_types(run['decoder_kind'], decoder_cls)[1](**raw))
 
 def _list_diff(what, a, b):
     i = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
@@ -448,13 +241,15 @@ def _dist_setup():
     return True, dist.get_rank(), local_rank, dist.get_world_size()
 
 # %% ../nbs/05_training.ipynb #c4118947
-def train_epoch(model, dl, opt, cfg: TrainConfig, device, scaler=None, progress=None,
+def train_epoch(model, dl, opt, cfg: TrainConfig, device, scaler=None,
+                progress: Progress|None = None, # shows the batches, with the loss so far
                 epoch: int = 0, # which epoch this is (sets the learning rate of a schedule)
                 loss_fn=caption_loss, # `(logits, alphas, tokens, att_lambda, extra) -> (loss, ce, n)`
                ) -> float:
     "One pass over `dl`; returns the mean training loss per batch."
     model.train(); dt = _amp_dtype(device, cfg); tot, n = 0., 0
-    for i, (feats, tokens, extra) in enumerate(progress.batches(dl) if progress else dl):
+    batches = progress.loop(dl, desc=f'epoch {epoch + 1}/{cfg.epochs}') if progress else dl
+    for i, (feats, tokens, extra) in enumerate(batches):
         for g in opt.param_groups: g['lr'] = lr_at(cfg, epoch * len(dl) + i, cfg.epochs * len(dl))
         feats, tokens = feats.to(device, non_blocking=True), tokens.to(device, non_blocking=True) # (B, P, C), (B, T)
         with torch.autocast(device.type, dtype=dt, enabled=dt is not None):
@@ -485,36 +280,6 @@ def validation_loss(model, dl, cfg: TrainConfig, device, distributed: bool = Fal
     if distributed: dist.all_reduce(tot)
     return (tot[0] / tot[1].clamp(min=1)).item()
 
-# %% ../nbs/05_training.ipynb #5096f600
-class _Progress:
-    "fastprogress bars in a notebook or a terminal; plain epoch rows when output goes to a file or a pipe; or nothing."
-    def __init__(self, start, n_epochs, enabled=True, cider=False):
-        self.enabled, self.rng, self.bars = enabled, range(start, n_epochs), False
-        self.cols = ['epoch', 'train_loss', 'val_loss', *(['val_cider'] if cider else []), 'time']
-        if enabled:                                                     # fastprogress only when something is shown
-            from fastprogress.fastprogress import master_bar, IN_NOTEBOOK
-            self.bars = IN_NOTEBOOK or sys.stdout.isatty()              # a log file gets rows, not carriage returns
-        if self.bars:
-            self.mb = master_bar(self.rng)
-            self.mb.write(self.cols, table=True)
-        elif enabled: print(self._line(self.cols), flush=True)
-    def _line(self, row): return f"{row[0]:<8}" + ''.join(f'{c:<12}' for c in row[1:-1]) + row[-1]
-    def epochs(self): return iter(self.mb) if self.bars else iter(self.rng)
-    def batches(self, dl):
-        if not self.bars: return dl
-        from fastprogress.fastprogress import progress_bar
-        return progress_bar(dl, parent=self.mb, leave=False)
-    def comment(self, s):
-        if self.bars: self.mb.child.comment = s
-    def epoch_done(self, h, history):
-        if not self.enabled: return
-        row = [str(h['epoch'] + 1), *(f"{h[k]:.4f}" for k in self.cols[1:-1]), f"{h['time']:.1f}s"]
-        if not self.bars: return print(self._line(row), flush=True)
-        self.mb.write(row, table=True)
-        if hasattr(self.mb, 'update_graph') and type(self.mb).__name__ == 'NBMasterBar':
-            ep = [x['epoch'] for x in history]
-            self.mb.update_graph([[ep, [x['train_loss'] for x in history]], [ep, [x['val_loss'] for x in history]]])
-
 # %% ../nbs/05_training.ipynb #d712df9d
 @dataclass
 class TrainResult:
@@ -536,7 +301,7 @@ def train(cfg: TrainConfig, # hyper-parameters
           out_dir, # run folder: gets best/ and last/
           resume: bool = False, # continue the run in out_dir from out_dir/last (it must be there)
           device=None, # default: cuda if available, else cpu
-          progress: bool = True, # fastprogress bars
+          progress: bool = True, # a table of the epochs and a bar of the batches (`Progress`)
           meta: dict|None = None, # extra JSON-able info for the checkpoints (e.g. encoder name; resume: the saved one)
           splits: dict|None = None, # image ids {'train': [...], 'val': [...], 'test': [...]} for every checkpoint
           overwrite: bool = False, # without resume: replace a run already in out_dir
@@ -552,29 +317,29 @@ def train(cfg: TrainConfig, # hyper-parameters
         if device.index is None: device = torch.device('cuda', torch.cuda.current_device())
         torch.cuda.set_device(device)
     out_dir = Path(out_dir); last, best = out_dir/'last', out_dir/'best'
-    splits = _split_ids(splits)
+    splits = split_ids(splits)
     if cfg.select == 'cider' and not _image_refs(val_ds)[1]: # checked now, not after the first epoch
         raise ValueError("select='cider': the validation set has no images to caption")
-    if rank == 0 and out_dir.is_dir(): _recover(best); _recover(last) # finish a switch a crash interrupted
+    if rank == 0 and out_dir.is_dir(): recover_checkpoint(best); recover_checkpoint(last) # finish a switch a crash interrupted
     if distributed: dist.barrier()
     if resume:
         run = _read_run(out_dir)
-        if bad := _resume_conflicts(run, cfg, vocab, dec_cfg, splits, _kind_of(decoder_cls)):
+        if bad := _resume_conflicts(run, cfg, vocab, dec_cfg, splits, decoder_kind_of(decoder_cls)):
             raise ValueError(f"cannot resume {out_dir}: these arguments differ from the checkpoint's (only epochs, "
                              f"patience, max_time and num_workers may change):\n  " + '\n  '.join(bad))
         if splits is None: splits = run['splits'] # keep recording them
         if meta is None: meta = run['meta']
-    elif _resolve(best).exists() or _resolve(last).exists():
+    elif resolve_checkpoint(best).exists() or resolve_checkpoint(last).exists():
         if not overwrite: raise CheckpointError(f"{out_dir} already holds a run (best/, last/): resume it (resume=True, "
                                                 f"--resume), train in another folder, or replace it (overwrite=True, --overwrite)")
-        if rank == 0: _remove_checkpoint(best); _remove_checkpoint(last)
+        if rank == 0: remove_checkpoint(best); remove_checkpoint(last)
     seed_everything(cfg.seed)
     model = decoder_cls(dec_cfg).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     scaler = torch.amp.GradScaler('cuda', enabled=_amp_dtype(device, cfg) == torch.float16)
     start, history, best_val, best_cider, best_epoch, bad = 0, [], math.inf, -math.inf, -1, 0
     if resume:
-        _load_weights(run['dir'], model)
+        load_weights(run['dir'], model)
         st = load_train_state(run['dir'])
         opt.load_state_dict(st['optimizer']); scaler.load_state_dict(st['scaler'])
         start, history, best_val, best_epoch, bad = st['epoch'] + 1, st['history'], st['best_val'], st['best_epoch'], st['bad_epochs']
@@ -584,12 +349,13 @@ def train(cfg: TrainConfig, # hyper-parameters
     val_dl = make_loader(val_ds, cfg, shuffle=False, distributed=distributed, collate_fn=collate_fn)
     stopped, t_start = bad >= cfg.patience, time.time()
     cider = cfg.select == 'cider' # best/ by CIDEr-D, else by the validation loss
-    pb = _Progress(start, cfg.epochs if not stopped else start, progress and rank == 0, cider)
-    for epoch in pb.epochs():
+    cols = ['epoch', 'train_loss', 'val_loss', *(['val_cider'] if cider else []), 'time']
+    pb = Progress(progress and rank == 0, sys.stdout, cols) # a row per epoch, a bar of its batches
+    for epoch in pb.outer(range(start, cfg.epochs if not stopped else start)):
         t0 = time.time()
         torch.manual_seed(cfg.seed + 1000 * (epoch + 1) + rank) # dropout of this epoch, its own in each process
         dl = make_loader(train_ds, cfg, epoch, True, distributed, collate_fn)
-        tl = train_epoch(net, dl, opt, cfg, device, scaler, pb if pb.enabled else None, epoch, loss_fn)
+        tl = train_epoch(net, dl, opt, cfg, device, scaler, pb, epoch, loss_fn)
         if distributed: # the mean over all processes' batches
             s = torch.tensor([tl * len(dl), len(dl)], dtype=torch.float64, device=device); dist.all_reduce(s)
             tl = (s[0] / s[1].clamp(min=1)).item()
@@ -614,10 +380,12 @@ def train(cfg: TrainConfig, # hyper-parameters
                          best_cider=best_cider)
             if improved: save_checkpoint(best, model, vocab, dec_cfg, cfg, state, m, splits)
             save_checkpoint(last, model, vocab, dec_cfg, cfg, state, m, splits)
-        pb.epoch_done(history[-1], history)
+        pb.row([epoch + 1, *(f'{history[-1][k]:.4f}' for k in cols[1:-1]), f"{history[-1]['time']:.1f}s"])
+        ep = [x['epoch'] for x in history] # the loss curves, in a notebook
+        pb.graph([[ep, [x['train_loss'] for x in history]], [ep, [x['val_loss'] for x in history]]])
         if distributed: dist.barrier()
         if stopped: break
-    if rank == 0 and (b := _resolve(best)).exists(): best_model = _load_weights(b, decoder_cls(dec_cfg), True)
+    if rank == 0 and resolve_checkpoint(best).exists(): best_model = load_weights(best, decoder_cls(dec_cfg))
     else: best_model = model if rank == 0 else decoder_cls(dec_cfg)
     best_model = best_model.to(device).eval()
     if distributed: # rank 0 sends the best weights: the other processes may not see its disk
@@ -652,24 +420,3 @@ def plot_losses(history: list, # `TrainResult.history`
     fig.tight_layout()
     if path: fig.savefig(path, dpi=100)
     return fig
-
-# %% ../nbs/05_training.ipynb #1b12b402
-def add_cell_positions(x, # features (..., P, C), a NumPy array or a tensor, P a square grid
-                       scale: float = 1., # positions run from 0 to `scale`
-                      ):
-    "Append each cell's (row, column) · scale / (grid − 1): (..., P, C) -> (..., P, C + 2)."
-    P = x.shape[-2]; g = int(round(math.sqrt(P)))
-    if g * g != P: raise ValueError(f"{P} cells do not form a square grid")
-    ys, xs = torch.meshgrid(torch.arange(g), torch.arange(g), indexing='ij')
-    pos = torch.stack([ys.flatten(), xs.flatten()], -1).float() * scale / max(g - 1, 1) # (P, 2)
-    if isinstance(x, torch.Tensor): return torch.cat([x.float(), pos.to(x.device).expand(*x.shape[:-2], P, 2)], -1) # (..., P, C+2)
-    import numpy as np
-    x = np.asarray(x, dtype=np.float32)
-    return np.concatenate([x, np.broadcast_to(pos.numpy(), (*x.shape[:-2], P, 2))], -1) # (..., P, C+2)
-
-class CellPositions:
-    "A feature source whose features carry their cell's position: `feats[id]` (P, C) -> (P, C + 2)."
-    def __init__(self, feats, scale: float = 1.): self.feats, self.scale = feats, scale # any `feats[image_id] -> (P, C)`
-    def __contains__(self, image_id): return image_id in self.feats
-    def __getitem__(self, image_id): return add_cell_positions(self.feats[image_id], self.scale)
-    def __len__(self): return len(self.feats)
