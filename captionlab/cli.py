@@ -260,7 +260,7 @@ DEMO_DECODER = dict(emb_dim=128, hid_dim=256, att_dim=128, dropout=0.3, deep_out
 DEMO_TRAIN = dict(lr=2e-3, lr_schedule='cosine', att_lambda=0.) # see the note above
 DEMO_EPOCHS = 12 # the cosine plan: the learning rate reaches 0 at the end of the last epoch
 DEMO_SCENES = 4000 # training + validation scenes (seed 0)
-DEMO_POSITIONS = 8. # cell positions scaled 0..8 appended to the features (lesson 05)
+DEMO_POSITIONS = 8. # cell positions scaled 0..8 appended to the features (lesson 02c)
 COMPOSITIONAL_BAR = 0.80 # content accuracy on test scenes with a held-out colour+shape pair
 DEMO_MARK = '.captionlab-demo' # the file that says a folder is a demo's own
 
@@ -490,7 +490,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser('demo', help='offline end-to-end demo on ShapesWorld (8-17 min on a 2-core CPU)',
                        description='Draw ShapesWorld, encode it with the shipped ShapesEncoder, train with early stopping, '
                                    'evaluate on scenes from an unseen seed, and write a report folder. Scenes and features '
-                                   'already in the folder are reused when they fit, rebuilt when they do not.')
+                                   'already in the folder are reused when they fit, rebuilt when they do not. It takes '
+                                   '8-17 minutes on a 2-core CPU (three machines measured) and prints BLEU, METEOR, '
+                                   'ROUGE-L and CIDEr, then content accuracy, relation accuracy and attention grounding, '
+                                   'each against its target.')
     p.add_argument('--out', default='captionlab-demo', help='report folder (default ./captionlab-demo)')
     p.add_argument('--n-train', type=_count, default=DEMO_SCENES, help=f'training+validation scenes, seed 0 (default {DEMO_SCENES})')
     p.add_argument('--n-test', type=_count, default=300, help='test scenes, seed 1 (default 300)')
