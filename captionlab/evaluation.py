@@ -13,7 +13,7 @@ from pathlib import Path
 __all__ = ['PUNCTUATIONS', 'RELATIONS', 'QUALITY_BAR', 'java_available', 'simple_tokenize', 'ptb_tokenize', 'tokenization_info',
            'caption_metrics', 'generate', 'score_decoding', 'show_gallery', 'attention_heatmap', 'show_attention',
            'attention_explorer', 'content_correct', 'content_accuracy', 'relation_accuracy', 'box_cover',
-           'attention_grounding', 'sixth_captions', 'shapes_quality']
+           'attention_grounding', 'compositional_accuracy', 'sixth_captions', 'shapes_quality']
 
 # %% ../nbs/06_evaluation.ipynb #0de6a82b
 import numpy as np
@@ -354,6 +354,19 @@ def attention_grounding(records: list, # ShapesWorld records
                 chance.append(float((cover >= min_cover).float().mean()))
     n = len(hits)
     return dict(n_words=n, hit=sum(hits) / max(n, 1), mass=sum(mass) / max(n, 1), chance=sum(chance) / max(n, 1))
+
+# %% ../nbs/06_evaluation.ipynb #f67d0e20
+def compositional_accuracy(records: list, # ShapesWorld test records
+                           generated: dict, # from `generate`
+                           holdout, # the (colour, shape) pairs kept out of training
+                           sizes: bool = False, # also require right sizes
+                          ) -> dict: # holdout, n_scenes, content_accuracy (on them), others (on the rest)
+    "Content accuracy on the scenes that show a colour+shape pair the model never saw, and on the other scenes."
+    held = {tuple(h) for h in holdout}
+    def shows(r): return any((o['colour'], o['shape']) in held for o in r.meta['objects'])
+    unseen, rest = [r for r in records if shows(r)], [r for r in records if not shows(r)]
+    return dict(holdout=sorted(held), n_scenes=len(unseen), content_accuracy=content_accuracy(unseen, generated, sizes),
+                others=content_accuracy(rest, generated, sizes))
 
 # %% ../nbs/06_evaluation.ipynb #ceec64a7
 def sixth_captions(records: list, # ShapesWorld records
