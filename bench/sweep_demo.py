@@ -9,7 +9,7 @@ scenes the README and lesson 06 report) scored, ONCE, at that checkpoint. Nothin
 Results are JSON lines (stdout and OUT/results.jsonl): one row per epoch with split='val', then one row with
 split='test' and the selected epoch. Each run is a job in a fresh process (spawned, one job per process, one torch
 thread). A run trains with `captionlab.training.train` itself, on the split, vocabulary and datasets
-`captionlab.cli.train_run` would build (`datasets`).
+`captionlab.pipeline.train_run` would build (`datasets`).
 
 A run is a name from RUNS: what it changes from the demo's settings (`DEMO_DECODER`, `DEMO_TRAIN`,
 `DEMO_POSITIONS`); runs without 'cos' use a constant learning rate. Some settings exist only here, as experiments
@@ -200,8 +200,8 @@ def library_changes(before: dict) -> list:
                   {k for k, (_, m) in now.items() if m == __name__})
 
 def datasets(recs, feats, cfg, dec, pos, dataset_cls=CaptionDataset, config_cls=DecoderConfig):
-    "What `captionlab.cli.train_run` gives `train` for a new run: split, vocabulary, meta, decoder config, datasets."
-    from captionlab.cli import default_min_freq
+    "What `captionlab.pipeline.train_run` gives `train` for a new run: split, vocabulary, meta, decoder config, datasets."
+    from captionlab.pipeline import default_min_freq
     sp = split_records(recs, val_frac=0.1, seed=cfg.seed, n_test=None)
     min_freq = default_min_freq(recs)
     vocab = Vocab.build([c for r in sp['train'] for c in r.captions], min_freq=min_freq)
@@ -218,7 +218,7 @@ WORLDS = {'train': 0, 'val': 2, 'test': 1} # ShapesWorld seed of each world: the
 
 def prepare(out: Path, n_train: int, n_val: int, n_test: int):
     from captionlab.shapes import make_shapes_world, shapes_records
-    from captionlab.cli import extract
+    from captionlab.pipeline import extract
     for name, n in (('train', n_train), ('val', n_val), ('test', n_test)):
         seed = WORLDS[name]
         d = out/'data'/name
@@ -253,7 +253,7 @@ def one_run(args):
     before = library_state()
     from captionlab.shapes import shapes_records
     from captionlab.features import FeatureStore
-    from captionlab.cli import DEMO_DECODER, DEMO_TRAIN, DEMO_POSITIONS
+    from captionlab.pipeline import DEMO_DECODER, DEMO_TRAIN, DEMO_POSITIONS
     from captionlab.evaluation import shapes_quality
     dec_o, tr_o = RUNS[name]
     recs, val, test = (shapes_records(out/'data'/w) for w in ('train', 'val', 'test'))

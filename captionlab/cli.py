@@ -1,4 +1,4 @@
-"""`captionlab demo | extract | train | evaluate | caption`: the whole pipeline from a terminal, and the offline demo that runs it end to end.
+"""`captionlab.cli`: the command line, `captionlab demo | extract | train | evaluate | caption`: its options, their defaults and its error messages; the steps it runs are `captionlab.pipeline`'s.
 
 Docs: https://captionlab.github.io/captionlab/cli.html.md"""
 
@@ -6,410 +6,20 @@ Docs: https://captionlab.github.io/captionlab/cli.html.md"""
 
 # %% ../nbs/07_cli.ipynb #7ddc9c35
 from __future__ import annotations
-import argparse, json, os, shutil, sys, time
-from dataclasses import dataclass
+import argparse, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SHAPES_NOTE', 'DEMO_DECODER', 'DEMO_TRAIN', 'DEMO_EPOCHS', 'DEMO_SCENES', 'DEMO_POSITIONS', 'COMPOSITIONAL_BAR',
-           'DEMO_MARK', 'TRAIN_OPTIONS', 'DECODER_OPTIONS', 'DATA_HELP', 'DEVICE_HELP', 'load_records',
-           'is_shapesworld', 'default_min_freq', 'default_encoder', 'extract', 'train_run', 'evaluate_run', 'Captioned',
-           'looks_like_shapesworld', 'caption_images', 'compositional_accuracy', 'run_demo', 'demo_summary',
-           'save_model', 'train_flickr30k', 'field_defaults', 'build_parser', 'select_split', 'main']
+__all__ = ['TRAIN_OPTIONS', 'DECODER_OPTIONS', 'DATA_HELP', 'DEVICE_HELP', 'field_defaults', 'build_parser', 'select_split',
+           'main']
 
-# %% ../nbs/07_cli.ipynb #d9afe7a2
-def _images_cache(name: str) -> Path:
-    "Where images carried inside a Hub parquet dataset are written: next to the Hugging Face datasets cache."
-    from datasets import config
-    return Path(config.HF_DATASETS_CACHE)/'captionlab'/name.replace('/', '--')
-
-def load_records(data: str, # see the table above
-                 images: str|None = None, # image folder, where the source does not say
-                ) -> list:
-    "Records (`ImageRecord`s) from any supported source."
-    from captionlab.data import (load_karpathy_json, load_results_csv, load_flickr30k_hub, load_flickr30k_parquet,
-                                 load_flickr30k_hub_parquet)
-    from captionlab.shapes import shapes_records
-    p = Path(data)
-    if data == 'hub': return load_flickr30k_hub()
-    if data == 'hub-parquet': return load_flickr30k_hub_parquet(images_dir=images) # images: under the datasets cache
-    if p.is_dir() and (p/'shapes.json').exists(): return shapes_records(p)
-    if p.is_dir() and (p/'results.csv').exists(): return load_results_csv(p, images)
-    if p.suffix == '.json' and p.exists():
-        if images is None: images = next((p.parent/d for d in ('images', 'flickr30k-images', 'Images') if (p.parent/d).is_dir()), p.parent)
-        return load_karpathy_json(p, images)
-    if p.suffix == '.parquet' or (p.is_dir() and list(p.glob('*.parquet'))):
-        files = [str(f) for f in sorted(p.glob('*.parquet'))] if p.is_dir() else [str(p)]
-        return load_flickr30k_parquet(files, images or p.parent/'images')
-    if not p.exists() and data.count('/') == 1: # a Hub dataset name, e.g. lmms-lab/flickr30k
-        return load_flickr30k_parquet(data, images or _images_cache(data))
-    raise SystemExit(f"--data {data}: not a ShapesWorld folder (shapes.json), a Karpathy .json, a results.csv folder, "
-                     f"parquet, 'hub', 'hub-parquet' or a Hub dataset name (owner/name)")
-
-def is_shapesworld(records) -> bool:
-    "Do these records come from ShapesWorld (their `meta` has the objects' boxes)?"
-    return bool(records) and 'objects' in records[0].meta
-
-def default_min_freq(records) -> int:
-    "The vocabulary threshold for a source: every word for ShapesWorld, `FLICKR30K_MIN_FREQ` (5) for photos."
-    from captionlab.data import FLICKR30K_MIN_FREQ
-    return 1 if is_shapesworld(records) else FLICKR30K_MIN_FREQ
-
-# %% ../nbs/07_cli.ipynb #828700db
-def default_encoder(records) -> str:
-    "ShapesEncoder for ShapesWorld records, ResNet50 otherwise."
-    return 'shapes-cnn' if is_shapesworld(records) else 'resnet50'
-
-# %% ../nbs/07_cli.ipynb #81fc9cb6
-def extract(records, # images
-            out_dir, # feature store folder
-            encoder: str = 'auto', # see `make_encoder`; auto picks by the data
-            weights: str = 'imagenet', # ResNet50 weights
-            batch_size: int = 64, # images per batch
-            num_workers: int = 0, # decoding workers
-            progress: bool = True, # progress bar
-            overwrite: bool = False, # start a new store even if a different one is there
-            device: str|None = None, # default: CUDA when present
-           ):
-    "Encode every image once into a feature store (resumes an unfinished one); returns the `FeatureStore`."
-    from captionlab.features import extract_features
-    from captionlab.model import make_encoder
-    enc = make_encoder(default_encoder(records) if encoder == 'auto' else encoder, weights)
-    return extract_features(enc, records, out_dir, batch_size=batch_size, num_workers=num_workers, device=device,
-                            overwrite=overwrite, show_progress=progress)
-
-# %% ../nbs/07_cli.ipynb #8f903f25
-def _resume_state(out_dir, records, feats, dec, min_freq, cell_positions):
-    "What a resumed run takes from `out_dir/last`: (vocab, splits of records, decoder fields, cell positions)."
-    from captionlab.training import read_run
-    run = read_run(out_dir)
-    meta, dcfg, clash = run['meta'], run['dec_cfg'], []
-    for k, v in (dec or {}).items():
-        if v is not None and getattr(dcfg, k) != v: clash.append(f"{k.replace('_', '-')}: the run has {getattr(dcfg, k)!r}, given {v!r}")
-    for k, v, have in (('min-freq', min_freq, meta.get('min_freq')), ('cell-positions', cell_positions, meta.get('cell_positions'))):
-        if v is not None and have is not None and v != have: clash.append(f"{k}: the run has {have!r}, given {v!r}")
-    store = getattr(feats, 'index', {})
-    for k, sk in (('encoder', 'encoder'), ('encoder_weights', 'weights')):
-        if meta.get(k) is not None and store.get(sk) is not None and meta[k] != store[sk]:
-            clash.append(f"features: the run was trained on {k} {meta[k]!r}, these features have {store[sk]!r}")
-    if clash: raise ValueError(f"cannot resume {out_dir}: " + '; '.join(clash) + ". Leave these options out (a resumed run "
-                               "takes them from its checkpoint) or start a new run in another folder")
-    if run['splits'] is None: raise ValueError(f"cannot resume {out_dir}: its checkpoint records no split (an older captionlab)")
-    by_id = {r.image_id: r for r in records}
-    lost = [i for ids in run['splits'].values() for i in ids if i not in by_id]
-    if lost: raise ValueError(f"cannot resume {out_dir}: {len(lost)} image(s) of its split are not in the data, e.g. {lost[:3]}")
-    sp = {k: [by_id[i] for i in ids] for k, ids in run['splits'].items()}
-    return run['vocab'], sp, _decoder_fields(dcfg), meta.get('cell_positions') or 0., meta.get('min_freq')
-
-def _decoder_fields(dcfg) -> dict:
-    "A `DecoderConfig` as the fields `train_run` takes (all but `vocab_size` and `enc_dim`)."
-    from dataclasses import asdict
-    return {k: v for k, v in asdict(dcfg).items() if k not in ('vocab_size', 'enc_dim')}
-
-def train_run(records, # all images (a `test` split, if any, is held out)
-              feats, # their features (a `FeatureStore` or any `feats[image_id] -> (P, C)`)
-              out_dir, # run folder: best/, last/, loss.png
-              cfg=None, # `TrainConfig` (default: `TrainConfig()`, the paper's recipe)
-              dec: dict|None = None, # DecoderConfig fields other than vocab_size and enc_dim (None values: defaults)
-              min_freq: int|None = None, # vocabulary: keep words seen this often (None: `default_min_freq`)
-              val_frac: float = 0.1, # share of non-test images for validation
-              resume: bool = False, # continue out_dir/last (vocabulary, split and decoder from the checkpoint)
-              progress: bool = True, # progress bars
-              cell_positions: float|None = None, # append each cell's (row, column), scaled 0..this (None or 0: no)
-              test: list|None = None, # test images kept apart by the caller (the demo's unseen world): no hold-out
-              device=None, # default: CUDA when present
-              overwrite: bool = False, # replace a run already in out_dir (default: refuse)
-             ) -> tuple: # (TrainResult, splits dict of records)
-    "Split by image (test held out, 90/10 train/val), build the vocabulary, train with early stopping."
-    from captionlab.data import Vocab, CaptionDataset, split_records
-    from captionlab.decoder import DecoderConfig
-    from captionlab.training import TrainConfig, train, plot_losses
-    from captionlab.features import CellPositions
-    cfg = cfg or TrainConfig()
-    if resume: vocab, sp, dec, cell_positions, min_freq = _resume_state(out_dir, records, feats, dec, min_freq, cell_positions)
-    else:
-        sp = split_records(records, val_frac=val_frac, seed=cfg.seed, n_test=0 if test is not None else None)
-        if test is not None: sp['test'] = list(test)
-        if min_freq is None: min_freq = default_min_freq(records)
-        vocab = Vocab.build([c for r in sp['train'] for c in r.captions], min_freq=min_freq)
-        dec = {k: v for k, v in (dec or {}).items() if v is not None}
-    if not sp['train'] or not sp['val']:
-        raise ValueError(f"{len(records)} images are too few to split into training, validation and test images")
-    store = getattr(feats, 'index', {})
-    meta = dict(encoder=store.get('encoder'), encoder_weights=store.get('weights'), cell_positions=cell_positions or 0.,
-                min_freq=min_freq)
-    if cell_positions: feats = CellPositions(feats, cell_positions)
-    P, C = feats[sp['train'][0].image_id].shape
-    dcfg = DecoderConfig(vocab_size=len(vocab), enc_dim=C, **dec)
-    tr = CaptionDataset(sp['train'], feats, vocab, cfg.max_len); va = CaptionDataset(sp['val'], feats, vocab, cfg.max_len)
-    if progress: print(f"training on {len(sp['train'])} images ({len(tr)} captions), validating on {len(sp['val'])}; "
-                       f"vocabulary {len(vocab)} words; {len(sp['test'])} test images held out", flush=True)
-    splits = {k: [r.image_id for r in v] for k, v in sp.items()}
-    res = train(cfg, tr, va, vocab, dcfg, out_dir, resume=resume, progress=progress, meta=meta, splits=splits,
-                device=device, overwrite=overwrite)
-    if int(os.environ.get('RANK', 0)) == 0: _pyplot().close(plot_losses(res.history, Path(out_dir)/'loss.png')) # one writer under DDP
-    return res, sp
-
-def _pyplot():
-    "matplotlib.pyplot, drawing into files (the Agg backend) outside a notebook."
-    from captionlab.features import in_notebook
-    import matplotlib
-    if not in_notebook(): matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    return plt
-
-# %% ../nbs/07_cli.ipynb #0e8f4e39
-def evaluate_run(ckpt, # checkpoint folder
-                 records, # test images with their references
-                 feats, # their features
-                 out_dir, # report folder
-                 beams=(1, 3), # decodings to score
-                 meteor: bool = True, # METEOR (needs java)
-                 n_pictures: int = 3, # attention pictures to draw
-                 seen_ok: bool = False, # allow images the checkpoint trained or validated on
-                 device=None, # default: CUDA when present
-                ) -> dict:
-    "Score a checkpoint on `records`; write metrics.json, captions.json, gallery.png and attention pictures."
-    import torch
-    from captionlab.checkpoint import load_checkpoint, read_checkpoint_splits
-    from captionlab.features import CellPositions
-    from captionlab.evaluation import score_decoding, shapes_quality, show_gallery, show_attention, QUALITY_BAR, tokenization_info
-    if not records: raise ValueError("no images to score")
-    splits = read_checkpoint_splits(ckpt) # None for a checkpoint from before splits were recorded
-    trained_on = set(splits['train']) | set(splits['val']) if splits else set()
-    seen = [r.image_id for r in records if r.image_id in trained_on]
-    if seen and not seen_ok:
-        raise ValueError(f"{len(seen)} of the {len(records)} images to score were used to train or validate {ckpt} "
-                         f"(e.g. {', '.join(seen[:3])}): their scores would overstate the model. Score its test images "
-                         "(--split test), or ask for seen images by name (--split train / --split val)")
-    device, plt = device or ('cuda' if torch.cuda.is_available() else 'cpu'), _pyplot()
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    model, vocab, cfg = load_checkpoint(ckpt, device)
-    if cfg['meta'].get('cell_positions'): feats = CellPositions(feats, cfg['meta']['cell_positions'])
-    table, gens = score_decoding(model, vocab, records, feats, beams=beams, meteor=meteor)
-    best = gens[f'beam {max(beams)}']
-    report = dict(scale='BLEU, METEOR, ROUGE-L on 0-1; CIDEr(-D) on 0-10 (papers multiply all by 100)',
-                  n_images=len(records), checkpoint=str(ckpt), metrics=table, tokenization=tokenization_info(),
-                  seen_in_training=len(seen) if splits else 'unknown: the checkpoint records no split')
-    if records and 'objects' in records[0].meta:
-        q = shapes_quality(model, vocab, records, feats, beam=3, generated=gens.get('beam 3'))
-        report['shapes_quality'] = dict(bar=QUALITY_BAR, **q)
-    (out/'metrics.json').write_text(json.dumps(report, indent=2, default=float))
-    (out/'captions.json').write_text(json.dumps({k: {b: g[k]['caption'] for b, g in gens.items()} for k in best}, indent=1))
-    plt.close(show_gallery(records, best, n=12, path=out/'gallery.png'))
-    multi = [r for r in records if len(r.meta.get('objects', [])) > 1] or records
-    for i, r in enumerate(multi[:n_pictures]):
-        plt.close(show_attention(r.path, best[r.image_id]['words'], best[r.image_id]['alphas'], path=out/f'attention_{i}.png'))
-    return report
-
-# %% ../nbs/07_cli.ipynb #07f28bcd
-@dataclass
-class Captioned:
-    "One image's result: a caption with its words and attention, or the reason it could not be read."
-    path: Path # the image file
-    caption: str|None = None # the caption (None if the image could not be read)
-    words: list|None = None # its tokens, ending with <eos>
-    alphas: object = None # attention (L, P) for each token
-    error: str|None = None # why the image could not be read
-    note: str|None = None # a warning about the result (e.g. a photograph given to a ShapesWorld model)
-
-def looks_like_shapesworld(x, # an image as uint8 (3, H, W), e.g. from `CaptionModel.prepare`
-                          ) -> bool:
-    "Is nearly every pixel the ShapesWorld background or one of its six colours (as in a drawn scene)?"
-    import numpy as np
-    from captionlab.shapes import RGB, render_scene
-    bg = render_scene([], 1).getpixel((0, 0))
-    a = x[:, ::4, ::4].permute(1, 2, 0).reshape(-1, 3).int().numpy() # (H/4 * W/4, 3): every 4th pixel
-    pal = np.array([bg, *RGB.values()]) # (7, 3)
-    near = (np.abs(a[:, None] - pal[None]).max(-1) <= 12).any(1) # (H/4 * W/4,)
-    return near.mean() > 0.9
-
-SHAPES_NOTE = ("this does not look like a ShapesWorld scene, and the checkpoint was trained on ShapesWorld: "
-               "it only knows words for coloured shapes")
-
-def caption_images(paths: list, # image files
-                   ckpt, # checkpoint folder (`save_checkpoint`'s) or a saved `CaptionModel`
-                   beam: int = 3, # beam size (1: greedy)
-                   weights: str|None = None, # ResNet50 weights (None: the ones the checkpoint was trained with)
-                   device=None, # default: CUDA when present
-                   batch_size: int = 32, # images encoded and decoded together
-                  ): # yields a `Captioned` per path, in order
-    "Caption image files with a trained model, a batch at a time; unreadable files give an `error`, not an exception."
-    import torch
-    from captionlab.images import ImageError
-    from captionlab.model import CaptionModel
-    if beam < 1: raise ValueError(f"beam must be 1 (greedy) or more, not {beam}")
-    model = CaptionModel.from_pretrained(str(ckpt), weights=weights,
-                                         device=device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-    shapes, paths = model.config.encoder_name == 'shapes-cnn', list(paths)
-    for i in range(0, len(paths), batch_size):
-        res, imgs = [], []
-        for p in paths[i:i + batch_size]:
-            try: x = model.prepare(p) # uint8 (3, S, S), upright
-            except ImageError as e: res.append(Captioned(Path(p), error=str(e))); continue
-            res.append(Captioned(Path(p), note=SHAPES_NOTE if shapes and not looks_like_shapesworld(x) else None))
-            imgs.append(x)
-        caps = iter(model.decode(model.features(torch.stack(imgs)), beam) if imgs else [])
-        for r in res:
-            if r.error: continue
-            c = next(caps); r.caption, r.words, r.alphas = c.text, c.words, c.alphas
-        yield from res
-
-# %% ../nbs/07_cli.ipynb #5b400c93
-DEMO_DECODER = dict(emb_dim=128, hid_dim=256, att_dim=128, dropout=0.3, deep_output=True, init='learned', word_query=True) # 40-90 s epochs (4,000 scenes, one thread)
-DEMO_TRAIN = dict(lr=2e-3, lr_schedule='cosine', att_lambda=0.) # see the note above
-DEMO_EPOCHS = 12 # the cosine plan: the learning rate reaches 0 at the end of the last epoch
-DEMO_SCENES = 4000 # training + validation scenes (seed 0)
-DEMO_POSITIONS = 8. # cell positions scaled 0..8 appended to the features (lesson 02c)
-COMPOSITIONAL_BAR = 0.80 # content accuracy on test scenes with a held-out colour+shape pair
-DEMO_MARK = '.captionlab-demo' # the file that says a folder is a demo's own
-
-def _demo_folder(out: Path, overwrite: bool):
-    "Make `out` the demo's folder: refuse someone else's, empty it with `overwrite`, drop the previous training run."
-    known = ('data', 'features', 'run', 'checkpoint', 'model', 'metrics.json')
-    ours = (out/DEMO_MARK).exists() or (out/'data'/'train'/'shapes.json').exists() # (a demo folder of an older version)
-    if out.exists() and any(out.iterdir()) and not ours:
-        raise ValueError(f"{out} is not empty and was not made by `captionlab demo`: choose another --out")
-    if overwrite:
-        for k in known: shutil.rmtree(out/k, ignore_errors=True) if (out/k).is_dir() else (out/k).unlink(missing_ok=True)
-    shutil.rmtree(out/'run', ignore_errors=True) # a demo run always trains afresh (its data and features are reused)
-    out.mkdir(parents=True, exist_ok=True); (out/DEMO_MARK).write_text('made by captionlab demo\n')
-
-def compositional_accuracy(records: list, # ShapesWorld test records
-                           captions: dict, # image id -> {'beam 3': caption, ...} (the report's captions.json)
-                           holdout, # the (colour, shape) pairs kept out of training
-                           beam: str = 'beam 3', # which decoding to score
-                          ) -> dict: # holdout, n_scenes, content_accuracy, bar, passed
-    "Content accuracy on the test scenes that show a colour+shape pair the model never saw in training."
-    from captionlab.evaluation import content_correct
-    held = {tuple(h) for h in holdout}
-    scenes = [r for r in records if any((o['colour'], o['shape']) in held for o in r.meta['objects'])]
-    ok = [content_correct(captions[r.image_id][beam], r.meta['objects'], sizes=False) for r in scenes]
-    acc = sum(ok) / max(len(ok), 1)
-    return dict(holdout=sorted(held), n_scenes=len(scenes), content_accuracy=acc, bar=COMPOSITIONAL_BAR,
-                passed=bool(scenes) and acc >= COMPOSITIONAL_BAR)
-
-def run_demo(out_dir='captionlab-demo', # report folder (created)
-             n_train: int = DEMO_SCENES, # training + validation scenes (seed 0)
-             n_test: int = 300, # test scenes (seed 1, never seen in training)
-             epochs: int = DEMO_EPOCHS, # the length of the plan (early stopping may end it sooner)
-             cfg=None, # `TrainConfig` (default: `DEMO_TRAIN` with `epochs`)
-             dec: dict|None = None, # decoder sizes (default `DEMO_DECODER`, sized for a laptop CPU)
-             meteor: bool = True, # METEOR (needs java)
-             progress: bool = True, # progress bars and messages
-             threads: int|None = 1, # torch CPU threads (None: torch's default)
-             overwrite: bool = False, # rebuild the folder from scratch (default: reuse the scenes and features that fit)
-             seed: int|None = None, # training seed: initial weights, batch order, dropout (default `TrainConfig`'s)
-             holdout: tuple = (), # (colour, shape) pairs kept out of training and scored apart, e.g. (('purple', 'circle'),)
-             select: str|None = None, # 'loss' or 'cider': what picks the checkpoint (default `TrainConfig`'s, 'loss')
-            ) -> Path: # the report folder
-    "ShapesWorld → ShapesEncoder features → train → evaluate on unseen scenes → report folder."
-    import dataclasses, torch
-    from captionlab.shapes import make_shapes_world, shapes_records
-    from captionlab.features import StoreMismatchError
-    from captionlab.training import TrainConfig
-    t0, out = time.time(), Path(out_dir)
-    if threads: torch.set_num_threads(threads)
-    def say(s):
-        if progress: print(f"[{time.time() - t0:5.0f}s] {s}", flush=True)
-    _demo_folder(out, overwrite)
-    say(f"drawing ShapesWorld: {n_train} training scenes (seed 0), {n_test} test scenes (seed 1)")
-    held = sorted({tuple(h) for h in holdout})
-    if held: say(f"kept out of training: every scene with a {', '.join(' '.join(h) for h in held)}")
-    recs, feats = {}, {}
-    for name, n, world in (('train', n_train, 0), ('test', n_test, 1)):
-        d, hold = out/'data'/name, held if name == 'train' else []
-        meta = json.loads((d/'shapes.json').read_text()) if (d/'shapes.json').exists() else {}
-        redraw = len(meta.get('images', [])) != n or sorted(map(tuple, meta.get('holdout', []))) != hold
-        if redraw: shutil.rmtree(d, ignore_errors=True); make_shapes_world(d, n, seed=world, holdout=hold)
-        r = shapes_records(d)
-        recs[name] = r
-        say(f"encoding the {name} images with the pre-trained ShapesEncoder (frozen)")
-        try: feats[name] = extract(r, out/'features'/name, 'shapes-cnn', progress=progress, overwrite=redraw)
-        except StoreMismatchError: # features of another encoder or another world: the demo owns them, so it re-encodes
-            say(f"the {name} features there are out of date: encoding again")
-            feats[name] = extract(r, out/'features'/name, 'shapes-cnn', progress=progress, overwrite=True)
-    recs, test = recs['train'], recs['test']
-    given = {k: v for k, v in dict(seed=seed, select=select).items() if v is not None}
-    cfg = dataclasses.replace(cfg, **given) if cfg else TrainConfig(epochs=epochs, **DEMO_TRAIN, **given)
-    say(f"training the decoder (early stopping on validation {'CIDEr' if cfg.select == 'cider' else 'loss'})")
-    res, _ = train_run(recs, feats['train'], out/'run', cfg, dec or DEMO_DECODER, progress=progress,
-                       cell_positions=DEMO_POSITIONS, test=test)
-    cider = '' if res.best_cider is None else f", CIDEr {res.best_cider:.2f}"
-    say(f"best epoch {res.best_epoch + 1} (validation loss {res.best_val:.3f}{cider}); evaluating on {len(test)} unseen scenes")
-    if (out/'checkpoint').exists(): shutil.rmtree(out/'checkpoint')
-    shutil.copytree(out/'run'/'best', out/'checkpoint')
-    shutil.copy(out/'run'/'loss.png', out/'loss.png')
-    rep = evaluate_run(out/'checkpoint', test, feats['test'], out, beams=(1, 3), meteor=meteor)
-    if held: rep['compositional'] = compositional_accuracy(test, json.loads((out/'captions.json').read_text()), held)
-    rep['time_s'] = round(time.time() - t0, 1); rep['history'] = res.history
-    (out/'metrics.json').write_text(json.dumps(rep, indent=2, default=float))
-    save_model(out/'checkpoint', out/'model', rep)
-    if progress: print(demo_summary(rep, out))
-    return out
-
-# %% ../nbs/07_cli.ipynb #8ff39b08
-def demo_summary(rep: dict, out: Path) -> str:
-    "What the demo prints at the end."
-    m3 = rep['metrics']['beam 3']; q = rep.get('shapes_quality', {})
-    lines = [f"\ncaptionlab demo done in {rep.get('time_s', 0):.0f} s. On {rep['n_images']} unseen ShapesWorld scenes, beam 3 (0-1 scale):",
-             '  ' + '  '.join(f"{k} {v:.3f}" for k, v in m3.items())]
-    if q:
-        qq, ok, bar = q['quality'], q['passed'], q.get('bar', {})
-        def met(k): return f"bar {bar.get(k, 0):.0%}: {'met' if ok.get(k) else 'NOT met'}"
-        lines += [f"  content accuracy {qq['content_accuracy']:.1%} ({met('content_accuracy')})"]
-        if 'relation_accuracy' in qq:
-            lines += [f"  relation accuracy {qq['relation_accuracy']:.1%} of the 2-3 object scenes state a true relation "
-                      f"({qq['states_relation']:.1%} state one; {met('relation_accuracy')})"]
-        lines += [f"  BLEU-4 {qq['bleu4_vs_ceiling']:.1%} and CIDEr {qq['cider_vs_ceiling']:.1%} of the 6th-caption ceiling "
-                  f"({met('bleu4_vs_ceiling')}; {met('cider_vs_ceiling')})",
-                  f"  attention grounding: most-attended cell in the named object for {qq['grounding_hit']:.1%} of object words "
-                  f"(chance {q['grounding']['chance']:.1%}; {met('grounding_hit')})"]
-    if c := rep.get('compositional'):
-        lines += [f"  unseen combinations ({', '.join(' '.join(h) for h in c['holdout'])}): content accuracy "
-                  f"{c['content_accuracy']:.1%} on the {c['n_scenes']} test scenes that show one "
-                  f"(bar {c['bar']:.0%}: {'met' if c['passed'] else 'NOT met'})"]
-    lines += [f"report:     {out.resolve()}", f"  metrics:  {(out/'metrics.json').resolve()}",
-              f"  gallery:  {(out/'gallery.png').resolve()}", f"  attention: {(out/'attention_0.png').resolve()} ...",
-              f"  loss:     {(out/'loss.png').resolve()}", f"  model:    {(out/'model').resolve()}",
-              f"caption your own image: captionlab caption IMAGE.png --checkpoint {out/'model'} --attention att.png",
-              f"  or in Python: CaptionModel.from_pretrained('{out/'model'}').caption('IMAGE.png')"]
-    return '\n'.join(lines)
-
-def save_model(ckpt, # a checkpoint folder (`best/`, the demo's `checkpoint/`)
-               out_dir, # where to write the `CaptionModel` (safetensors, JSON, a model card)
-               report: dict|None = None, # `evaluate_run`'s report: its beam-3 metrics go into the card
-               weights: str|None = None, # ResNet50 weights, if they were a file
-              ):
-    "Save a checkpoint as a shareable `CaptionModel`, with the test metrics when there are some."
-    from captionlab.model import CaptionModel
-    m = CaptionModel.from_checkpoint(ckpt, weights)
-    if report:
-        b = max(report['metrics'], key=lambda k: int(k.split()[-1]))
-        m.config.metrics = dict(report['metrics'][b], **(report.get('shapes_quality', {}).get('quality', {})))
-        m.config.metrics_note = (f"{b} on {report['n_images']} test images it never saw; {report['scale']}; "
-                                 "content accuracy and grounding on 0-1")
-    m.save_pretrained(out_dir)
-    return out_dir
-
-# %% ../nbs/07_cli.ipynb #a4f6e1af
-def train_flickr30k(run_dir='runs/flickr30k', # everything goes here: features/, best/, last/
-                    data: str = 'hub', # any `--data` source
-                    images: str|None = None, # image folder, where the source needs one
-                    weights: str = 'imagenet', # ResNet50 weights
-                    cfg=None, # `TrainConfig` (default: `TrainConfig()`, the paper's recipe)
-                    min_freq: int|None = None, # vocabulary threshold (default `FLICKR30K_MIN_FREQ`, 5)
-                    num_workers: int = 4, # image decoding workers for extraction
-                    progress: bool = True, # progress bars
-                   ) -> tuple: # (best checkpoint folder, test records, feature store)
-    "Flickr30k end to end: records → ResNet50 features → training; returns what the test table needs."
-    from captionlab.training import TrainConfig
-    run = Path(run_dir)
-    recs = load_records(data, images)
-    feats = extract(recs, run/'features', 'resnet50', weights, num_workers=num_workers, progress=progress)
-    ok = [r for r in recs if r.image_id in feats]
-    res, sp = train_run(ok, feats, run, cfg or TrainConfig(), {}, min_freq=min_freq, progress=progress)
-    return run/'best', sp['test'], feats
+# %% ../nbs/07_cli.ipynb #c7c0a002
+def __getattr__(name: str):
+    "`captionlab.pipeline`'s public names, as `captionlab.cli.NAME` (where they were defined before)."
+    if name.startswith('_'): raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import captionlab.pipeline as pipeline
+    if name in pipeline.__all__: return getattr(pipeline, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # %% ../nbs/07_cli.ipynb #10e908dd
 def field_defaults(module: str, # e.g. 'captionlab.training'
@@ -484,6 +94,7 @@ DEVICE_HELP = "where to run: 'cpu', 'cuda', 'cuda:1', ... (default: CUDA when pr
 
 def build_parser() -> argparse.ArgumentParser:
     "The `captionlab` argument parser."
+    from captionlab.pipeline import DEMO_SCENES, DEMO_EPOCHS # constants only: the pipeline imports torch when it runs
     ap = argparse.ArgumentParser(prog='captionlab', description='Show, Attend and Tell image captioning: '
                                  'demo, extract, train, evaluate, caption. `captionlab COMMAND --help` for each.')
     sub = ap.add_subparsers(dest='command', required=True, metavar='COMMAND')
@@ -601,6 +212,7 @@ def main(argv: list|None = None): # arguments (default: sys.argv[1:])
         print(f"captionlab {a.command}: error: {e}", file=sys.stderr); raise SystemExit(1)
 
 def _run(a):
+    from captionlab.pipeline import run_demo, extract, load_records
     if a.command == 'demo':
         run_demo(a.out, a.n_train, a.n_test, a.epochs, meteor=not a.no_meteor, progress=not a.quiet,
                  threads=a.threads or None, overwrite=a.overwrite, seed=a.seed, holdout=a.holdout,
@@ -614,6 +226,7 @@ def _run(a):
     elif a.command == 'caption': _caption_command(a)
 
 def _train_command(a):
+    from captionlab.pipeline import load_records, train_run, save_model
     from captionlab.features import FeatureStore
     from captionlab.training import read_run
     recs, feats = load_records(a.data, a.images), FeatureStore.open(a.features)
@@ -628,6 +241,7 @@ def _train_command(a):
     except _errors() as e: print(f"note: no model/ folder written ({e}); the checkpoint is complete", file=sys.stderr)
 
 def _evaluate_command(a):
+    from captionlab.pipeline import load_records, evaluate_run
     from captionlab.features import FeatureStore
     from captionlab.checkpoint import read_checkpoint_splits
     recs = select_split(load_records(a.data, a.images), a.split, read_checkpoint_splits(a.checkpoint))
@@ -643,7 +257,7 @@ def _evaluate_command(a):
     print(f"(0-1 scale; CIDEr up to 10)\nreport: {Path(a.out).resolve()}")
 
 def _caption_command(a):
-    from captionlab.evaluation import show_attention
+    from captionlab.pipeline import caption_images, save_attention
     failed = 0
     for i, r in enumerate(caption_images(a.images, a.checkpoint, a.beam, a.weights, a.device, a.batch_size)):
         if r.error:
@@ -653,7 +267,7 @@ def _caption_command(a):
         if a.attention:
             dst = Path(a.attention)
             if len(a.images) > 1: dst = dst.with_name(f'{dst.stem}_{i}{dst.suffix}')
-            _pyplot().close(show_attention(r.path, r.words, r.alphas, path=dst))
+            save_attention(r, dst)
             print(f"  attention: {dst.resolve()}")
     if failed:
         print(f"captionlab caption: {failed} of {len(a.images)} images could not be read", file=sys.stderr)
