@@ -66,7 +66,7 @@ def extract(records, # images
             weights: str = 'imagenet', # ResNet50 weights
             batch_size: int = 64, # images per batch
             num_workers: int = 0, # decoding workers
-            progress: bool = True, # progress bar
+            progress: bool = True, # progress bar and a summary line (False: quiet)
             overwrite: bool = False, # start a new store even if a different one is there
             device: str|None = None, # default: CUDA when present
            ):
@@ -74,8 +74,12 @@ def extract(records, # images
     from captionlab.features import extract_features
     from captionlab.model import make_encoder
     enc = make_encoder(default_encoder(records) if encoder == 'auto' else encoder, weights)
-    return extract_features(enc, records, out_dir, batch_size=batch_size, num_workers=num_workers, device=device,
-                            overwrite=overwrite, show_progress=progress)
+    store = extract_features(enc, records, out_dir, batch_size=batch_size, num_workers=num_workers, device=device,
+                             overwrite=overwrite, show_progress=progress, verbose=progress)
+    if not progress and store.failed: # quiet, but not about images that could not be read
+        import warnings
+        warnings.warn(f"{out_dir}: {len(store.failed)} image(s) could not be read (`store.failed` names them)")
+    return store
 
 # %% ../nbs/07b_pipeline.ipynb #8f903f25
 def _resume_state(out_dir, records, feats, dec, min_freq, cell_positions):
