@@ -118,7 +118,7 @@ def caption_metrics(hyps: dict, # image id -> generated caption (str)
 from .images import load_image
 from .data import MAX_LEN, Vocab, ImageRecord, clean_caption
 from .decoder import greedy_decode, beam_search
-from .shapes import COLOURS, SHAPES, SIZES, relation, scene_captions, match_mentions
+from .shapes import COLOURS, SHAPES, SIZES, relation, scene_captions, match_mentions, shows_any
 
 # %% ../nbs/06_evaluation.ipynb #ba496eb2
 @torch.no_grad()
@@ -363,8 +363,8 @@ def compositional_accuracy(records: list, # ShapesWorld test records
                           ) -> dict: # holdout, n_scenes, content_accuracy (on them), others (on the rest)
     "Content accuracy on the scenes that show a colour+shape pair the model never saw, and on the other scenes."
     held = {tuple(h) for h in holdout}
-    def shows(r): return any((o['colour'], o['shape']) in held for o in r.meta['objects'])
-    unseen, rest = [r for r in records if shows(r)], [r for r in records if not shows(r)]
+    unseen = [r for r in records if shows_any(r.meta['objects'], held)]
+    rest = [r for r in records if not shows_any(r.meta['objects'], held)]
     return dict(holdout=sorted(held), n_scenes=len(unseen), content_accuracy=content_accuracy(unseen, generated, sizes),
                 others=content_accuracy(rest, generated, sizes))
 

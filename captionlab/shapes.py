@@ -17,8 +17,8 @@ from .data import ImageRecord, clean_caption, load_karpathy_json
 
 # %% auto #0
 __all__ = ['COLOURS', 'SHAPES', 'SIZES', 'RGB', 'SIZE_FRAC', 'INVERSE', 'sample_scene', 'draw_object', 'render_scene', 'relation',
-           'scene_captions', 'match_mentions', 'make_shapes_world', 'shapes_records', 'object_masks', 'cell_cover',
-           'cell_labels', 'show_scenes']
+           'scene_captions', 'match_mentions', 'shows_any', 'make_shapes_world', 'shapes_records', 'object_masks',
+           'cell_cover', 'cell_labels', 'show_scenes']
 
 # %% ../nbs/01_shapes.ipynb #0d57c77c
 COLOURS = ['red', 'green', 'blue', 'yellow', 'purple', 'orange']
@@ -133,6 +133,12 @@ def _write_chunk(args):
         objs, _ = _scene(seed, i, size, max_objects)
         render_scene(objs, size).save(Path(out)/'images'/f'shapes_{seed}_{i:06d}.png', compress_level=1)
 
+def shows_any(objs:list[dict], # a scene's objects (`record.meta['objects']`)
+              pairs, # (colour, shape) pairs, e.g. {('purple', 'circle')}
+             )->bool:
+    "Does the scene show an object of one of these colour+shape pairs?"
+    return any((o['colour'], o['shape']) in pairs for o in objs)
+
 def make_shapes_world(out_dir:str|Path, # folder to write `images/` and `shapes.json` into
                       n_images:int=3000, # number of scenes
                       seed:int=0, # same seed → same files
@@ -149,7 +155,7 @@ def make_shapes_world(out_dir:str|Path, # folder to write `images/` and `shapes.
     images = []
     for i in range(n_images):
         objs, caps = _scene(seed, i, size, max_objects)
-        split = 'test' if any((o['colour'], o['shape']) in held for o in objs) else 'train'
+        split = 'test' if shows_any(objs, held) else 'train'
         images.append({'filename': f'shapes_{seed}_{i:06d}.png', 'imgid': i, 'split': split, 'size': size, 'objects': objs,
                        'sentids': list(range(5 * i, 5 * i + 5)),
                        'sentences': [{'raw': c, 'tokens': c.split(), 'imgid': i, 'sentid': 5 * i + j} for j, c in enumerate(caps)]})
