@@ -94,20 +94,20 @@ DEVICE_HELP = "where to run: 'cpu', 'cuda', 'cuda:1', ... (default: CUDA when pr
 
 def build_parser() -> argparse.ArgumentParser:
     "The `captionlab` argument parser."
-    from captionlab.pipeline import DEMO_SCENES, DEMO_EPOCHS # constants only: the pipeline imports torch when it runs
+    from captionlab.pipeline import DEMO_SCENES, DEMO_EPOCHS, DEMO_TEST_WORLD # constants only: the pipeline imports torch when it runs
     ap = argparse.ArgumentParser(prog='captionlab', description='Show, Attend and Tell image captioning: '
                                  'demo, extract, train, evaluate, caption. `captionlab COMMAND --help` for each.')
     sub = ap.add_subparsers(dest='command', required=True, metavar='COMMAND')
-    p = sub.add_parser('demo', help='offline end-to-end demo on ShapesWorld (8-17 min on a 2-core CPU)',
+    p = sub.add_parser('demo', help='offline end-to-end demo on ShapesWorld (about 5 min on a 2-core CPU)',
                        description='Draw ShapesWorld, encode it with the shipped ShapesEncoder, train with early stopping, '
                                    'evaluate on scenes from an unseen seed, and write a report folder. Scenes and features '
                                    'already in the folder are reused when they fit, rebuilt when they do not. It takes '
-                                   '8-17 minutes on a 2-core CPU (three machines measured) and prints BLEU, METEOR, '
+                                   'about 5 minutes on a 2-core CPU (5.0-5.3 min measured) and prints BLEU, METEOR, '
                                    'ROUGE-L and CIDEr, then content accuracy, relation accuracy and attention grounding, '
                                    'each against its target.')
     p.add_argument('--out', default='captionlab-demo', help='report folder (default ./captionlab-demo)')
     p.add_argument('--n-train', type=_count, default=DEMO_SCENES, help=f'training+validation scenes, seed 0 (default {DEMO_SCENES})')
-    p.add_argument('--n-test', type=_count, default=300, help='test scenes, seed 1 (default 300)')
+    p.add_argument('--n-test', type=_count, default=300, help=f'test scenes, world {DEMO_TEST_WORLD} (default 300)')
     p.add_argument('--epochs', type=_count, default=DEMO_EPOCHS, help=f'epochs of the cosine plan (default {DEMO_EPOCHS})')
     p.add_argument('--seed', type=int, help='training seed: initial weights, batch order, dropout (default 42)')
     p.add_argument('--select', choices=['loss', 'cider'], help="which epoch the checkpoint keeps: the best validation loss "
@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help='colour+shape pairs kept out of training, scored apart on the test scenes that show them '
                         '(e.g. purple:circle,green:square)')
     p.add_argument('--no-meteor', action='store_true', help='skip METEOR (saves the Java start-up)')
-    p.add_argument('--threads', type=int, default=1, help='torch CPU threads (default 1; 0 for torch\'s default)')
+    p.add_argument('--threads', type=int, default=0, help='torch CPU threads (default 0: torch\'s default, one per core)')
     p.add_argument('--overwrite', action='store_true', help='rebuild the whole folder, scenes and features included')
     p.add_argument('--quiet', action='store_true', help='no progress output')
 

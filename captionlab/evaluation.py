@@ -118,7 +118,7 @@ def caption_metrics(hyps: dict, # image id -> generated caption (str)
 from .images import load_image
 from .data import MAX_LEN, Vocab, ImageRecord, clean_caption
 from .decoder import greedy_decode, beam_search
-from .shapes import COLOURS, SHAPES, SIZES, relation, scene_captions, match_mentions, shows_any
+from .shapes import COLOURS, SHAPES, SIZES, relation_holds, scene_captions, match_mentions, shows_any
 
 # %% ../nbs/06_evaluation.ipynb #ba496eb2
 @torch.no_grad()
@@ -148,7 +148,7 @@ def score_decoding(model, # a `CaptionDecoder`
                    records: list, # test images (`ImageRecord`s with their reference captions)
                    feats, # their features
                    beams=(1, 3), # decoding settings to compare; 1 is greedy
-                   meteor: bool = True, # include METEOR (needs java)
+                   meteor: bool|tuple = True, # METEOR for every beam, none (False) or these beam sizes, e.g. (3,) (needs java; slow)
                    batch_size: int = 64, # images decoded together
                   ) -> tuple: # ({'beam k': metrics}, {'beam k': generated})
     "Decode `records` with each beam size and score against all their raw references, as coco-caption does."
@@ -157,7 +157,8 @@ def score_decoding(model, # a `CaptionDecoder`
     for k in beams:
         g = generate(model, vocab, feats, ids, beam=k, batch_size=batch_size)
         gens[f'beam {k}'] = g
-        table[f'beam {k}'] = caption_metrics({i: g[i]['caption'] for i in ids}, refs, meteor=meteor, verbose=k == beams[0])
+        met = meteor if isinstance(meteor, bool) else k in meteor
+        table[f'beam {k}'] = caption_metrics({i: g[i]['caption'] for i in ids}, refs, meteor=met, verbose=k == beams[0])
     return table, gens
 
 # %% ../nbs/06_evaluation.ipynb #5df3b8ae
@@ -191,7 +192,6 @@ def attention_heatmap(alpha: torch.Tensor, # (P,) attention over the cells of a 
                       smooth: bool = True, # Gaussian smoothing after upsampling
                      ) -> np.ndarray: # (height, width), scaled to [0, 1]
     "Upsampled (and smoothed) attention map of one word."
-    from torchvision.transforms.functional import gaussian_blur
     g = int(round(math.sqrt(alpha.numel())))
     if g * g != alpha.numel(): raise ValueError(f"attention over {alpha.numel()} cells is not a square grid")
     w, h = size
@@ -199,8 +199,10 @@ def attention_heatmap(alpha: torch.Tensor, # (P,) attention over the cells of a 
     m = F.interpolate(m, size=(h, w), mode='bilinear', align_corners=False) # (1, 1, H, W)
     if smooth:
         sigma = max(w, h) / g / 4
-        k = int(2 * math.ceil(3 * sigma) + 1)
-        m = gaussian_blur(m, [k, k], [sigma, sigma]) # (1, 1, H, W)
+        r = int(math.ceil(3 * sigma))
+        k = torch.exp(-0.5 * (torch.arange(-r, r + 1) / sigma) ** 2); k = k / k.sum() # (2r+1,) a 1-D Gaussian
+        m = F.pad(m, (r, r, r, r), mode='reflect') # (1, 1, H+2r, W+2r)
+        m = F.conv2d(F.conv2d(m, k.view(1, 1, 1, -1)), k.view(1, 1, -1, 1)) # (1, 1, H, W): rows, then columns
     m = m[0, 0] - m.min() # (H, W)
     return (m / m.max().clamp(min=1e-12)).numpy()
 
@@ -290,7 +292,7 @@ def content_correct(caption: str, # a generated caption
     if not placed: return False
     for p in placed:
         if p is None or p[0] == p[1]: return False
-        if p[2] != 'next to' and relation(objs[p[0]], objs[p[1]]) != p[2]: return False
+        if p[2] != 'next to' and not relation_holds(objs[p[0]], p[2], objs[p[1]]): return False
     return True
 
 # %% ../nbs/06_evaluation.ipynb #a2819377
@@ -316,7 +318,7 @@ def relation_accuracy(records: list, # ShapesWorld records
         placed = [p for p in _placements(toks, obj_at) if p is None or p[2] != 'next to']
         stated = [p for p in placed if p is not None and None not in p[:2] and p[0] != p[1]]
         n += 1; states += bool(stated)
-        true += bool(stated) and len(stated) == len(placed) and all(relation(objs[a], objs[b]) == rel
+        true += bool(stated) and len(stated) == len(placed) and all(relation_holds(objs[a], rel, objs[b])
                                                                     for a, b, rel in stated)
     return dict(n_scenes=n, relation_accuracy=true / max(n, 1), states_relation=states / max(n, 1))
 

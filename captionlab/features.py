@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader, Dataset
 
 # %% auto #0
 __all__ = ['AMP', 'FeatureStore', 'ImageFiles', 'encode_batch', 'in_notebook', 'Progress', 'extraction_progress',
-           'run_extraction', 'StoreMismatchError', 'extract_features', 'add_cell_positions', 'CellPositions']
+           'run_extraction', 'StoreMismatchError', 'extract_features', 'add_cell_positions', 'CellPositions', 'preload']
 
 # %% ../nbs/02c_features.ipynb #d268613b
 from .images import ImageError, load_image, resize_uint8, normalize_batch
@@ -374,3 +374,16 @@ class CellPositions:
     def __contains__(self, image_id): return image_id in self.feats
     def __getitem__(self, image_id): return add_cell_positions(self.feats[image_id], self.scale)
     def __len__(self): return len(self.feats)
+
+# %% ../nbs/02c_features.ipynb #4ca331f9
+def preload(feats, # any `feats[image_id] -> (P, C)` (a `FeatureStore`, `CellPositions`...)
+            ids, # the images that will be read
+            max_bytes: int = 2**30, # keep on disk when the float32 features would need more memory than this
+           ):
+    "`feats` for `ids` read once into a dict of float32 tensors, or `feats` itself when they would not fit."
+    ids = list(dict.fromkeys(ids))
+    if not ids: return feats
+    P, C = np.asarray(feats[ids[0]]).shape
+    if len(ids) * P * C * 4 > max_bytes: return feats
+    return {i: torch.as_tensor(np.asarray(feats[i], dtype=np.float32)) for i in ids}
+

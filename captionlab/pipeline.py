@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SHAPES_NOTE', 'DEMO_DECODER', 'DEMO_TRAIN', 'DEMO_EPOCHS', 'DEMO_SCENES', 'DEMO_POSITIONS', 'COMPOSITIONAL_BAR',
-           'DEMO_MARK', 'load_records', 'is_shapesworld', 'default_min_freq', 'default_encoder', 'extract', 'train_run',
-           'evaluate_run', 'Captioned', 'looks_like_shapesworld', 'caption_images', 'save_attention', 'run_demo',
-           'demo_summary', 'save_model', 'train_flickr30k']
+__all__ = ['SHAPES_NOTE', 'DEMO_DECODER', 'DEMO_TRAIN', 'DEMO_EPOCHS', 'DEMO_SCENES', 'DEMO_TEST_WORLD', 'DEMO_POSITIONS',
+           'COMPOSITIONAL_BAR', 'DEMO_MARK', 'load_records', 'is_shapesworld', 'default_min_freq', 'default_encoder',
+           'extract', 'train_run', 'evaluate_run', 'Captioned', 'looks_like_shapesworld', 'caption_images',
+           'save_attention', 'run_demo', 'demo_summary', 'save_model', 'train_flickr30k']
 
 # %% ../nbs/07b_pipeline.ipynb #d9afe7a2
 def _images_cache(name: str) -> Path:
@@ -127,7 +127,7 @@ def train_run(records, # all images (a `test` split, if any, is held out)
     from captionlab.data import Vocab, CaptionDataset, split_records
     from captionlab.decoder import DecoderConfig
     from captionlab.training import TrainConfig, train, plot_losses
-    from captionlab.features import CellPositions
+    from captionlab.features import CellPositions, preload
     cfg = cfg or TrainConfig()
     if resume: vocab, sp, dec, cell_positions, min_freq = _resume_state(out_dir, records, feats, dec, min_freq, cell_positions)
     else:
@@ -142,6 +142,7 @@ def train_run(records, # all images (a `test` split, if any, is held out)
     meta = dict(encoder=store.get('encoder'), encoder_weights=store.get('weights'), cell_positions=cell_positions or 0.,
                 min_freq=min_freq)
     if cell_positions: feats = CellPositions(feats, cell_positions)
+    feats = preload(feats, [r.image_id for r in sp['train'] + sp['val']]) # read once, when it fits in memory
     P, C = feats[sp['train'][0].image_id].shape
     dcfg = DecoderConfig(vocab_size=len(vocab), enc_dim=C, **dec)
     tr = CaptionDataset(sp['train'], feats, vocab, cfg.max_len); va = CaptionDataset(sp['val'], feats, vocab, cfg.max_len)
@@ -167,7 +168,7 @@ def evaluate_run(ckpt, # checkpoint folder
                  feats, # their features
                  out_dir, # report folder
                  beams=(1, 3), # decodings to score
-                 meteor: bool = True, # METEOR (needs java)
+                 meteor: bool|tuple = True, # METEOR for every beam, none (False) or these beam sizes (needs java)
                  n_pictures: int = 3, # attention pictures to draw
                  seen_ok: bool = False, # allow images the checkpoint trained or validated on
                  device=None, # default: CUDA when present
@@ -274,10 +275,11 @@ def save_attention(r: Captioned, # a captioned image (not one with an `error`)
     return Path(path)
 
 # %% ../nbs/07b_pipeline.ipynb #5b400c93
-DEMO_DECODER = dict(emb_dim=128, hid_dim=256, att_dim=128, dropout=0.3, deep_output=True, init='learned', word_query=True) # 40-90 s epochs (4,000 scenes, one thread)
-DEMO_TRAIN = dict(lr=2e-3, lr_schedule='cosine', att_lambda=0.) # see the note above
-DEMO_EPOCHS = 12 # the cosine plan: the learning rate reaches 0 at the end of the last epoch
-DEMO_SCENES = 4000 # training + validation scenes (seed 0)
+DEMO_DECODER = dict(emb_dim=64, hid_dim=128, att_dim=64, dropout=0., deep_output=True, init='learned', word_query=True)
+DEMO_TRAIN = dict(lr=8e-3, batch_size=256, warmup=50, lr_schedule='cosine', att_lambda=0.) # see the note above
+DEMO_EPOCHS = 10 # the cosine plan: the learning rate reaches 0 at the end of the last epoch
+DEMO_SCENES = 4000 # training + validation scenes (world 0)
+DEMO_TEST_WORLD = 3 # the test scenes' world: a seed never used to train or to choose the recipe
 DEMO_POSITIONS = 8. # cell positions scaled 0..8 appended to the features (lesson 02c)
 COMPOSITIONAL_BAR = 0.80 # content accuracy on test scenes with a held-out colour+shape pair
 DEMO_MARK = '.captionlab-demo' # the file that says a folder is a demo's own
@@ -295,13 +297,13 @@ def _demo_folder(out: Path, overwrite: bool):
 
 def run_demo(out_dir='captionlab-demo', # report folder (created)
              n_train: int = DEMO_SCENES, # training + validation scenes (seed 0)
-             n_test: int = 300, # test scenes (seed 1, never seen in training)
+             n_test: int = 300, # test scenes (world `DEMO_TEST_WORLD`, never seen in training)
              epochs: int = DEMO_EPOCHS, # the length of the plan (early stopping may end it sooner)
              cfg=None, # `TrainConfig` (default: `DEMO_TRAIN` with `epochs`)
              dec: dict|None = None, # decoder sizes (default `DEMO_DECODER`, sized for a laptop CPU)
              meteor: bool = True, # METEOR (needs java)
              progress: bool = True, # progress bars and messages
-             threads: int|None = 1, # torch CPU threads (None: torch's default)
+             threads: int|None = None, # torch CPU threads (None: torch's default, one per core)
              overwrite: bool = False, # rebuild the folder from scratch (default: reuse the scenes and features that fit)
              seed: int|None = None, # training seed: initial weights, batch order, dropout (default `TrainConfig`'s)
              holdout: tuple = (), # (colour, shape) pairs kept out of training and scored apart, e.g. (('purple', 'circle'),)
@@ -309,7 +311,7 @@ def run_demo(out_dir='captionlab-demo', # report folder (created)
             ) -> Path: # the report folder
     "ShapesWorld → ShapesEncoder features → train → evaluate on unseen scenes → report folder."
     import dataclasses, torch
-    from captionlab.shapes import make_shapes_world, shapes_records, shows_any
+    from captionlab.shapes import make_shapes_world, shapes_records, shows_any, world_scene
     from captionlab.features import StoreMismatchError
     from captionlab.training import TrainConfig
     t0, out = time.time(), Path(out_dir)
@@ -317,15 +319,17 @@ def run_demo(out_dir='captionlab-demo', # report folder (created)
     def say(s):
         if progress: print(f"[{time.time() - t0:5.0f}s] {s}", flush=True)
     _demo_folder(out, overwrite)
-    say(f"drawing ShapesWorld: {n_train} training scenes (seed 0), {n_test} test scenes (seed 1)")
+    say(f"drawing ShapesWorld: {n_train} training scenes (world 0), {n_test} test scenes (world {DEMO_TEST_WORLD})")
     held = sorted({tuple(h) for h in holdout})
     if held: say(f"kept out of training: every scene with a {', '.join(' '.join(h) for h in held)}")
     recs, feats = {}, {}
-    for name, n, world in (('train', n_train, 0), ('test', n_test, 1)):
+    for name, n, world in (('train', n_train, 0), ('test', n_test, DEMO_TEST_WORLD)):
         d, hold = out/'data'/name, held if name == 'train' else []
         r = shapes_records(d) if (d/'shapes.json').exists() else []
-        # a world fits when it has n scenes and exactly those that show a held-out pair are kept out ('test')
-        redraw = len(r) != n or any((x.split == 'test') != shows_any(x.meta['objects'], hold) for x in r)
+        # a world fits when it has n scenes, exactly those that show a held-out pair are kept out ('test'), and
+        # its first scenes are what this version of `make_shapes_world` draws (an older world has other captions)
+        redraw = (len(r) != n or any((x.split == 'test') != shows_any(x.meta['objects'], hold) for x in r)
+                  or any(list(x.captions) != world_scene(world, i)[1] for i, x in enumerate(r[:20])))
         if redraw: shutil.rmtree(d, ignore_errors=True); make_shapes_world(d, n, seed=world, holdout=hold); r = shapes_records(d)
         recs[name] = r
         say(f"encoding the {name} images with the pre-trained ShapesEncoder (frozen)")
@@ -344,7 +348,8 @@ def run_demo(out_dir='captionlab-demo', # report folder (created)
     if (out/'checkpoint').exists(): shutil.rmtree(out/'checkpoint')
     shutil.copytree(out/'run'/'best', out/'checkpoint')
     shutil.copy(out/'run'/'loss.png', out/'loss.png')
-    rep = evaluate_run(out/'checkpoint', test, feats['test'], out, beams=(1, 3), meteor=meteor, holdout=held)
+    rep = evaluate_run(out/'checkpoint', test, feats['test'], out, beams=(1, 3), meteor=(3,) if meteor else False,
+                       holdout=held) # METEOR (slow) for the beam the summary prints
     rep['time_s'] = round(time.time() - t0, 1); rep['history'] = res.history
     (out/'metrics.json').write_text(json.dumps(rep, indent=2, default=float))
     save_model(out/'checkpoint', out/'model', rep)

@@ -17,8 +17,8 @@ from .data import ImageRecord, clean_caption, load_karpathy_json
 
 # %% auto #0
 __all__ = ['COLOURS', 'SHAPES', 'SIZES', 'RGB', 'SIZE_FRAC', 'INVERSE', 'sample_scene', 'draw_object', 'render_scene', 'relation',
-           'scene_captions', 'match_mentions', 'shows_any', 'make_shapes_world', 'shapes_records', 'object_masks',
-           'cell_cover', 'cell_labels', 'show_scenes']
+           'relation_holds', 'scene_captions', 'match_mentions', 'world_scene', 'shows_any', 'make_shapes_world',
+           'shapes_records', 'object_masks', 'cell_cover', 'cell_labels', 'show_scenes']
 
 # %% ../nbs/01_shapes.ipynb #0d57c77c
 COLOURS = ['red', 'green', 'blue', 'yellow', 'purple', 'orange']
@@ -33,9 +33,9 @@ def sample_scene(rng:random.Random, # the scene's own random generator
                  size:int=224, # image side in pixels
                  max_objects:int=3, # 1 to this many objects
                 )->list[dict]:
-    "Objects with colour, shape, size and a pixel box `[x0, y0, x1, y1]`, in distinct cells of a 3×3 layout."
+    "Objects with colour, shape, size and a pixel box `[x0, y0, x1, y1]`, in distinct cells of a 3×3 layout, in reading order."
     n = rng.randint(1, max_objects)
-    cells = rng.sample(range(9), n)
+    cells = sorted(rng.sample(range(9), n))  # reading order: row by row, left to right
     cell, objs = size / 3, []
     for c in cells:
         sz = rng.choice(SIZES)
@@ -69,10 +69,20 @@ def render_scene(objs:list[dict], # objects from `sample_scene`
 
 # %% ../nbs/01_shapes.ipynb #6732dedd
 def relation(a:dict, b:dict)->str:
-    "Where `a` is relative to `b`: 'left of', 'right of', 'above' or 'below' (box centres, larger offset wins)."
-    (ax, ay), (bx, by) = [((o['box'][0] + o['box'][2]) / 2, (o['box'][1] + o['box'][3]) / 2) for o in (a, b)]
-    if abs(ax - bx) >= abs(ay - by): return 'left of' if ax < bx else 'right of'
-    return 'above' if ay < by else 'below'
+    "Where `a` is from `b`: 'left of' / 'right of' when side by side (the boxes share rows), else 'above' / 'below'."
+    (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = a['box'], b['box']
+    if ay0 < by1 and by0 < ay1: return 'left of' if ax0 + ax1 < bx0 + bx1 else 'right of'
+    return 'above' if ay0 + ay1 < by0 + by1 else 'below'
+
+def relation_holds(a:dict, # the object the relation is about
+                   rel:str, # 'left of', 'right of', 'above' or 'below'
+                   b:dict, # the object it is placed against
+                  )->bool:
+    "Is `a` `rel` `b`, strictly: `a`'s box wholly on that side of `b`'s (a diagonal pair is both above and left of)?"
+    (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = a['box'], b['box']
+    sides = {'left of': ax1 <= bx0, 'right of': ax0 >= bx1, 'above': ay1 <= by0, 'below': ay0 >= by1}
+    if rel not in sides: raise ValueError(f"unknown relation {rel!r}: one of {list(sides)}")
+    return sides[rel]
 
 INVERSE = {'left of': 'right of', 'right of': 'left of', 'above': 'below', 'below': 'above'}
 
@@ -85,20 +95,20 @@ def scene_captions(objs:list[dict], # objects of the scene
                    rng:random.Random, # picks among the phrasings
                    n:int=5, # captions to write
                   )->list[str]:
-    "`n` differently phrased captions that all name every object (and the placement of the first two)."
+    "`n` differently phrased captions that name every object in the order given and place the second from the first."
     if len(objs) == 1:
         o = objs[0]
         pool = [f"{_np(o)}", f"there is {_np(o)}", f"{_np(o)} on a white background", f"a picture of {_np(o)}",
                 f"{_np(o, False)} that is {o['size']}", f"{_np(o)} in the picture", f"an image with {_np(o)}"]
     else:
         a, b = objs[0], objs[1]
-        r = relation(a, b)
-        tail = f" and {_np(objs[2])}" if len(objs) == 3 else ''
-        tail_s = f" and {_np(objs[2], False)}" if len(objs) == 3 else ''
-        pool = [f"{_np(a)} {r} {_np(b)}{tail}", f"{_np(b)} {INVERSE[r]} {_np(a)}{tail}",
-                f"there is {_np(a)} {r} {_np(b)}{tail}", f"{_np(a, False)} {r} {_np(b, False)}{tail_s}",
-                f"{_np(a)} next to {_np(b)}{tail}", f"a picture of {_np(a)} {r} {_np(b)}{tail}",
-                f"{_np(b, False)} with {_np(a, False)} {r} it{tail_s}"]
+        r = relation(b, a)  # where the second object is, from the first
+        t = f" and {_np(objs[2])}" if len(objs) == 3 else ''
+        ts = f" and {_np(objs[2], False)}" if len(objs) == 3 else ''
+        pool = [f"{_np(a)} with {_np(b)} {r} it{t}", f"there is {_np(a)} with {_np(b)} {r} it{t}",
+                f"{_np(a, False)} with {_np(b, False)} {r} it{ts}", f"a picture of {_np(a)} with {_np(b)} {r} it{t}",
+                f"{_np(a)} and {_np(b)} {r} it{t}", f"there is {_np(a, False)} with {_np(b, False)} {r} it{ts}",
+                f"an image of {_np(a)} with {_np(b)} {r} it{t}"]
     return rng.sample(pool, n)
 
 # %% ../nbs/01_shapes.ipynb #d7a6862b
@@ -120,7 +130,12 @@ def match_mentions(tokens:list[str], # a tokenised caption
     return out
 
 # %% ../nbs/01_shapes.ipynb #9b3ea294
-def _scene(seed:int, i:int, size:int, max_objects:int):
+def world_scene(seed:int, # the world's seed
+                i:int, # the scene's index in the world
+                size:int=224, # image side in pixels
+                max_objects:int=3, # objects per scene: 1 to this
+               )->tuple: # (objects, five captions)
+    "Scene `i` of world `seed`, exactly as `make_shapes_world` writes it (each scene has its own generator)."
     rng = random.Random(f'{seed}-{i}')
     objs = sample_scene(rng, size, max_objects)
     caps = scene_captions(objs, rng)
@@ -130,7 +145,7 @@ def _scene(seed:int, i:int, size:int, max_objects:int):
 def _write_chunk(args):
     out, seed, idxs, size, max_objects = args
     for i in idxs:
-        objs, _ = _scene(seed, i, size, max_objects)
+        objs, _ = world_scene(seed, i, size, max_objects)
         render_scene(objs, size).save(Path(out)/'images'/f'shapes_{seed}_{i:06d}.png', compress_level=1)
 
 def shows_any(objs:list[dict], # a scene's objects (`record.meta['objects']`)
@@ -154,7 +169,7 @@ def make_shapes_world(out_dir:str|Path, # folder to write `images/` and `shapes.
     if bad: raise ValueError(f"unknown holdout pair(s) {bad}: colours are {COLOURS}, shapes {SHAPES}")
     images = []
     for i in range(n_images):
-        objs, caps = _scene(seed, i, size, max_objects)
+        objs, caps = world_scene(seed, i, size, max_objects)
         split = 'test' if shows_any(objs, held) else 'train'
         images.append({'filename': f'shapes_{seed}_{i:06d}.png', 'imgid': i, 'split': split, 'size': size, 'objects': objs,
                        'sentids': list(range(5 * i, 5 * i + 5)),

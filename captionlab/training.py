@@ -75,6 +75,7 @@ class TrainConfig:
     batch_size: int = 32 # captions per batch (per process under DDP)
     lr: float = 5e-4 # Adam learning rate
     lr_schedule: str = 'constant' # 'constant', or 'cosine': from lr down to 0 over `epochs` (see `lr_at`)
+    warmup: int = 0 # batches whose learning rate climbs linearly to `lr` before the schedule (0: none)
     epochs: int = 20 # at most this many epochs
     patience: int = 3 # stop after this many epochs without a better validation score (see `select`)
     min_delta: float = 0.0 # an improvement must beat the best by more than this
@@ -165,14 +166,18 @@ def lr_at(cfg: TrainConfig, # `lr` and `lr_schedule`
           step: int, # batches done so far in the run
           total: int, # batches in the whole run (`epochs` × batches per epoch)
          ) -> float:
-    "The learning rate of batch `step`: `cfg.lr`, or with 'cosine' $\\tfrac{lr}{2}(1 + \\cos \\pi\\, step/total)$."
+    "The learning rate of batch `step`: `cfg.lr`, or with 'cosine' $\\tfrac{lr}{2}(1 + \\cos \\pi\\, s/S)$; after `warmup` batches."
+    if cfg.lr_schedule not in ('constant', 'cosine'):
+        raise ValueError(f"lr_schedule must be 'constant' or 'cosine', not {cfg.lr_schedule!r}")
+    w = cfg.warmup
+    if step < w: return cfg.lr * (step + 1) / w # the warm-up: lr/w, 2 lr/w, ... lr
     if cfg.lr_schedule == 'constant': return cfg.lr
-    if cfg.lr_schedule != 'cosine': raise ValueError(f"lr_schedule must be 'constant' or 'cosine', not {cfg.lr_schedule!r}")
-    return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(step / max(total, 1), 1.)))
+    s, S = step - w, max(total - w, 1) # the cosine runs over the batches after the warm-up
+    return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(s / S, 1.)))
 
 # %% ../nbs/05_training.ipynb #fc7e8a93
-_RESUME_FIXED = ('seed', 'batch_size', 'lr', 'lr_schedule', 'att_lambda', 'max_len', 'grad_clip', 'min_delta',
-                 'amp', 'select')
+_RESUME_FIXED = ('seed', 'batch_size', 'lr', 'lr_schedule', 'warmup', 'att_lambda', 'max_len', 'grad_clip',
+                 'min_delta', 'amp', 'select')
 
 def _read_run(out_dir) -> dict:
     "`read_run` with the decoder's kind and config as recorded (a str and a dict): no class needed."
