@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description='Caption the test images with greedy and beam search and score BLEU-1..4, METEOR, '
                                    'ROUGE-L, CIDEr against all references; writes a report folder. Images the checkpoint '
                                    'trained or validated on are refused unless asked for by name (--split train / val).')
-    p.add_argument('--checkpoint', required=True, help='checkpoint folder (e.g. RUN/best)')
+    p.add_argument('--checkpoint', required=True, help='checkpoint folder (e.g. RUN/best) or saved model folder')
     p.add_argument('--data', required=True, help=DATA_HELP)
     p.add_argument('--images', help='image folder, where --data does not say')
     p.add_argument('--features', required=True, help='feature store folder of those images')
@@ -241,10 +241,9 @@ def _train_command(a):
     except _errors() as e: print(f"note: no model/ folder written ({e}); the checkpoint is complete", file=sys.stderr)
 
 def _evaluate_command(a):
-    from captionlab.pipeline import load_records, evaluate_run
+    from captionlab.pipeline import load_records, evaluate_run, open_model
     from captionlab.features import FeatureStore
-    from captionlab.checkpoint import read_checkpoint_splits
-    recs = select_split(load_records(a.data, a.images), a.split, read_checkpoint_splits(a.checkpoint))
+    recs = select_split(load_records(a.data, a.images), a.split, open_model(a.checkpoint, encoder=False).splits)
     feats = FeatureStore.open(a.features)
     lost = [r.image_id for r in recs if r.image_id not in feats]
     if lost: print(f"note: {len(lost)} of the {len(recs)} images have no features (unreadable at extraction?) and are not scored",

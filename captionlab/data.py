@@ -375,8 +375,7 @@ def collate_captions(batch:list[tuple], # (features (P, C), tokens (L,)) samples
     feats, toks = zip(*batch)
     x = torch.stack(feats)  # (B, P, C)
     lengths = torch.tensor([len(t) for t in toks])  # (B,)
-    y = torch.full((len(toks), int(lengths.max())), PAD, dtype=torch.long)  # (B, T)
-    for i,t in enumerate(toks): y[i, :len(t)] = t
+    y = torch.nn.utils.rnn.pad_sequence(toks, batch_first=True, padding_value=PAD)  # (B, T), in one C++ call
     return x, y, lengths
 
 # %% ../nbs/00_data.ipynb #e5559618

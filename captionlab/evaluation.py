@@ -6,14 +6,14 @@ Docs: https://captionlab.github.io/captionlab/evaluation.html.md"""
 
 # %% ../nbs/06_evaluation.ipynb #182c8584
 from __future__ import annotations
-import json, math, os, re, shutil, subprocess, tempfile, warnings
+import json, math, os, re, shutil, subprocess, tempfile, threading, warnings
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['PUNCTUATIONS', 'RELATIONS', 'QUALITY_BAR', 'java_available', 'simple_tokenize', 'ptb_tokenize', 'tokenization_info',
-           'caption_metrics', 'generate', 'score_decoding', 'show_gallery', 'attention_heatmap', 'show_attention',
-           'attention_explorer', 'content_correct', 'content_accuracy', 'relation_accuracy', 'box_cover',
-           'attention_grounding', 'compositional_accuracy', 'sixth_captions', 'shapes_quality']
+           'meteor_scorer', 'caption_metrics', 'generate', 'score_decoding', 'show_gallery', 'attention_heatmap',
+           'show_attention', 'attention_explorer', 'content_correct', 'content_accuracy', 'relation_accuracy',
+           'box_cover', 'attention_grounding', 'compositional_accuracy', 'sixth_captions', 'shapes_quality']
 
 # %% ../nbs/06_evaluation.ipynb #0de6a82b
 import numpy as np
@@ -80,9 +80,28 @@ def tokenization_info(java: bool|None = None, # is java there? (default: look on
                 candidates=f"the model's words joined by spaces, {how}")
 
 # %% ../nbs/06_evaluation.ipynb #317f5513
+_METEOR = None # the METEOR process, once started
+
+def meteor_scorer():
+    "pycocoevalcap's METEOR scorer, one Java process started once and kept: its ~9 s start-up is paid once, and a call made early (before decoding) loads it while other work runs."
+    global _METEOR
+    if _METEOR is None or _METEOR.meteor_p.poll() is not None: # not started yet, or the process has ended
+        from pycocoevalcap.meteor.meteor import Meteor
+        _METEOR = Meteor()
+    return _METEOR
+
+def _meteor(gts, res) -> float:
+    "Corpus METEOR of tokenized `res` against `gts`; a failed process is dropped, so the next call starts a new one."
+    global _METEOR
+    try: return float(meteor_scorer().compute_score(gts, res)[0])
+    except Exception: # (a failed call keeps the scorer's lock, which its __del__ would wait for)
+        m, _METEOR = _METEOR, None
+        if m is not None: m.meteor_p.kill(); m.lock = threading.Lock()
+        raise
+
 def caption_metrics(hyps: dict, # image id -> generated caption (str)
                     refs: dict, # image id -> list of reference captions
-                    meteor: bool = True, # compute METEOR (needs `java`; slow to start, ~5 s)
+                    meteor: bool = True, # compute METEOR (needs `java`; its first call starts it, ~9 s)
                     verbose: bool = True, # say when METEOR / PTB are skipped
                    ) -> dict: # BLEU-1..4, METEOR, ROUGE-L, CIDEr on the 0-1 scale (CIDEr up to 10)
     "Corpus-level coco-caption scores of `hyps` against `refs`."
@@ -105,11 +124,7 @@ def caption_metrics(hyps: dict, # image id -> generated caption (str)
     out = {}
     bleu, _ = Bleu(4).compute_score(gts, res, verbose=0)
     for n, b in enumerate(bleu, 1): out[f'BLEU-{n}'] = float(b)
-    if meteor and java:
-        from pycocoevalcap.meteor.meteor import Meteor
-        m = Meteor()
-        try: out['METEOR'] = float(m.compute_score(gts, res)[0])
-        finally: del m
+    if meteor and java: out['METEOR'] = _meteor(gts, res)
     out['ROUGE-L'] = float(Rouge().compute_score(gts, res)[0])
     out['CIDEr'] = float(Cider().compute_score(gts, res)[0])
     return out
@@ -394,11 +409,13 @@ def shapes_quality(model, # a `CaptionDecoder`
                    beam: int = 3, # decoding
                    meteor: bool = False, # METEOR in the metrics too
                    generated: dict|None = None, # reuse captions already generated with `beam`
+                   metrics: dict|None = None, # and their metrics, already computed (`score_decoding`'s table)
                   ) -> dict:
     "The ShapesWorld quality-bar numbers, with pass/fail for each."
+    if metrics is not None and generated is None: raise ValueError("metrics= describes generated=: give both")
     g = generated or generate(model, vocab, feats, [r.image_id for r in records], beam=beam)
     refs = {r.image_id: list(r.captions) for r in records} # raw, as coco-caption: the tokenizer prepares them
-    m = caption_metrics({k: g[k]['caption'] for k in refs}, refs, meteor=meteor, verbose=False)
+    m = metrics or caption_metrics({k: g[k]['caption'] for k in refs}, refs, meteor=meteor, verbose=False)
     ceil = caption_metrics(sixth_captions(records), refs, meteor=meteor, verbose=False)
     # content accuracy parses each caption's words (`content_correct` cleans them): no coco-caption score
     q = dict(content_accuracy=content_accuracy(records, g), content_accuracy_with_sizes=content_accuracy(records, g, sizes=True),

@@ -19,6 +19,7 @@ import torch.nn as nn
 import torchvision.transforms.functional as TF
 from PIL import Image, ImageOps
 from huggingface_hub import ModelHubMixin, ModelCard, ModelCardData, snapshot_download
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_model, load_model
 
 # %% ../nbs/08_model.ipynb #feb15b57
@@ -145,20 +146,37 @@ def _single(images)->bool:
     return isinstance(images, (str, Path, Image.Image)) or isinstance(images, torch.Tensor) and images.dim() == 3
 
 # %% ../nbs/08_model.ipynb #b6a75f17
+def _model_config(encoder_name, encoder_weights, encoder_config, decoder, cell_positions=0., data='', metrics=None,
+                  metrics_note='', training=None, image_size=224)->CaptionModelConfig:
+    "The config of a model of these parts (`CaptionModel.from_parts`; `from_checkpoint` without an encoder)."
+    from captionlab import __version__
+    return CaptionModelConfig(encoder_name=encoder_name, encoder_weights=encoder_weights, encoder_config=encoder_config,
+                              cell_positions=float(cell_positions or 0.), image_size=image_size,
+                              decoder_kind=decoder_kind(decoder), decoder_config=asdict(decoder.cfg), data=data,
+                              metrics=dict(metrics or {}), metrics_note=metrics_note, training=dict(training or {}),
+                              captionlab_version=__version__)
+
+def _split_ids(splits)->dict|None:
+    "Image ids (or records) per split as lists of ids."
+    if splits is None: return None
+    return {k: [str(getattr(x, 'image_id', x)) for x in splits.get(k, [])] for k in ('train', 'val', 'test')}
+
 class CaptionModel(nn.Module, ModelHubMixin, library_name='captionlab', license='apache-2.0',
                    pipeline_tag='image-to-text', tags=['image-captioning', 'show-attend-and-tell'],
                    repo_url='https://github.com/captionlab/captionlab',
                    docs_url='https://captionlab.github.io/captionlab/model.html'):
     "Everything that turns images into captions: encoder, feature transform, decoder, vocabulary, image transform."
     def __init__(self, config:'CaptionModelConfig', # the JSON-able part
-                 encoder:nn.Module,               # frozen encoder with `.name` and `.weights` as in `config`
+                 encoder:nn.Module|None,          # frozen encoder with `.name` and `.weights` as in `config`; None:
+                                                  # a model that captions features only (`from_pretrained(encoder=False)`)
                  decoder:nn.Module,               # a registered decoder (`register_decoder`)
                  vocab:Vocab,                     # the decoder's vocabulary
                  splits:dict|None=None,           # image ids {'train': [...], 'val': [...], 'test': [...]}, if known
                 ):
         super().__init__()
-        have = dict(encoder_name=getattr(encoder, 'name', None), encoder_weights=getattr(encoder, 'weights', None),
-                    decoder_kind=decoder_kind(decoder))
+        have = dict(decoder_kind=decoder_kind(decoder))
+        if encoder is not None: have.update(encoder_name=getattr(encoder, 'name', None),
+                                            encoder_weights=getattr(encoder, 'weights', None))
         bad = [f"{k}: config {getattr(config, k)!r}, module {v!r}" for k, v in have.items() if getattr(config, k) != v]
         if bad: raise ValueError("the modules do not match the config: " + '; '.join(bad))
         V = getattr(getattr(decoder, 'cfg', None), 'vocab_size', len(vocab))
@@ -178,21 +196,18 @@ class CaptionModel(nn.Module, ModelHubMixin, library_name='captionlab', license=
                    image_size:int=224,     # image side the encoder sees
                   )->'CaptionModel':
         "A `CaptionModel` from trained modules; the config is read off them."
-        from captionlab import __version__
         C = getattr(decoder.cfg, 'enc_dim', None)
         if C is not None and C != encoder.out_dim + 2 * bool(cell_positions):
             raise ValueError(f"the decoder reads {C}-channel features, but the {encoder.name} encoder gives "
                              f"{encoder.out_dim}" + (" (+2 cell positions)" if cell_positions else ""))
-        cfg = CaptionModelConfig(encoder_name=encoder.name, encoder_weights=encoder.weights,
-                                 encoder_config=_encoder_config(encoder), cell_positions=float(cell_positions or 0.),
-                                 image_size=image_size, decoder_kind=decoder_kind(decoder),
-                                 decoder_config=asdict(decoder.cfg), data=data, metrics=dict(metrics or {}),
-                                 metrics_note=metrics_note, training=dict(training or {}),
-                                 captionlab_version=__version__)
-        if splits is not None:
-            splits = {k: [str(getattr(x, 'image_id', x)) for x in splits.get(k, [])]
-                      for k in ('train', 'val', 'test')}
-        return cls(cfg, encoder, decoder, vocab, splits)
+        cfg = _model_config(encoder.name, encoder.weights, _encoder_config(encoder), decoder, cell_positions, data,
+                            metrics, metrics_note, training, image_size)
+        return cls(cfg, encoder, decoder, vocab, _split_ids(splits))
+
+    def save_pretrained(self, save_directory, **kwargs):
+        "The mixin's `save_pretrained` (weights, JSON, the model card; `push_to_hub=True` uploads), refused before any file is written when the model has no encoder."
+        _need_encoder(self)
+        return super().save_pretrained(save_directory, **kwargs)
 
     @property
     def device(self)->torch.device: return next(self.parameters()).device
@@ -222,10 +237,16 @@ def _prepare(self:CaptionModel, image, # a path, a PIL image, or a tensor (3, H,
     else: raise TypeError(f"caption takes image paths, PIL images or tensors, not {type(image).__name__}")
     return resize_uint8(to_rgb(image), self.config.image_size)      # (3, S, S)
 
+def _need_encoder(m:CaptionModel):
+    if m.encoder is None:
+        raise ValueError("this CaptionModel was loaded without its encoder (encoder=False): it captions features "
+                         "(`decode`), not images; load it with its encoder to caption or save it")
+
 @torch.no_grad()
 def _features(self:CaptionModel, x:torch.Tensor, # uint8 images (B, 3, S, S)
              )->torch.Tensor: # (B, P, C) features as the decoder was trained on them
     "Standardise, encode, round like the feature store, append the cell positions."
+    _need_encoder(self)
     f = self.encoder(normalize_batch(x.to(self.device), self.config.mean, self.config.std)) # (B, P, C)
     f = f.to(getattr(torch, self.config.feature_dtype)).float()                    # (B, P, C)
     if self.config.cell_positions: f = add_cell_positions(f, self.config.cell_positions)  # (B, P, C + 2)
@@ -248,7 +269,7 @@ def _caption(self:CaptionModel, images, # a path, PIL image or (3, H, W) tensor;
              batch_size:int=32,   # images loaded, encoded and decoded together
             ):                    # a `Caption`, or a list of them for a list
     "Caption one image or many, `batch_size` at a time."
-    single = _single(images)
+    _need_encoder(self); single = _single(images)
     items = [images] if single else list(images)
     out = []
     for i in range(0, len(items), batch_size):
@@ -281,13 +302,14 @@ def _save_pretrained(self:CaptionModel, save_directory:Path):
 def _from_pretrained(cls, *, model_id:str, revision, cache_dir, force_download, local_files_only, token,
                      device=None,  # where to put the model (default: CPU)
                      weights=None, # a checkpoint's ResNet50 weights file (see `from_checkpoint`)
+                     encoder:bool=True, # False: no encoder (nor its weights), to caption cached features with `decode`
                      **kwargs):
     d = Path(model_id)
     if not d.is_dir():
         d = Path(snapshot_download(model_id, revision=revision, cache_dir=cache_dir, force_download=force_download,
                                    local_files_only=local_files_only, token=token, allow_patterns=_FILES))
     raw = _read_json(d/'config.json')
-    if raw.get('format') == CHECKPOINT_FORMAT: return cls.from_checkpoint(d, weights=weights, device=device)
+    if raw.get('format') == CHECKPOINT_FORMAT: return cls.from_checkpoint(d, weights=weights, device=device, encoder=encoder)
     if raw.get('format') != MODEL_FORMAT:
         raise ValueError(f"{model_id}: not a captionlab model (config.json has format {raw.get('format')!r})")
     if raw.get('version', 1) > 1: raise ValueError(f"{model_id}: written by a newer captionlab (format version "
@@ -295,10 +317,15 @@ def _from_pretrained(cls, *, model_id:str, revision, cache_dir, force_download, 
     cfg = CaptionModelConfig(**{f.name: raw[f.name] for f in fields(CaptionModelConfig) if f.name in raw})
     s = _read_json(d/'splits.json') if (d/'splits.json').exists() else None
     splits = {k: list(s.get(k, [])) for k in ('train', 'val', 'test')} if s else None
-    model = cls(cfg, _build_encoder(cfg), build_decoder(cfg.decoder_kind, cfg.decoder_config),
+    model = cls(cfg, _build_encoder(cfg) if encoder else None, build_decoder(cfg.decoder_kind, cfg.decoder_config),
                 Vocab.load(d/'vocab.json'), splits)
-    try: load_model(model, str(d/'model.safetensors'), strict=True)
-    except (RuntimeError, OSError) as e:
+    try:
+        if encoder: load_model(model, str(d/'model.safetensors'), strict=True)
+        else: # the decoder's tensors only: the encoder's are not even read
+            with safe_open(str(d/'model.safetensors'), 'pt') as f:
+                model.decoder.load_state_dict({k.removeprefix('decoder.'): f.get_tensor(k) for k in f.keys()
+                                               if k.startswith('decoder.')})
+    except (RuntimeError, OSError, SafetensorError) as e:
         raise ValueError(f"{model_id}: model.safetensors does not fit the model config.json describes: "
                          f"{str(e)[:400]}") from None
     return model.to(device or 'cpu').eval()
@@ -311,19 +338,22 @@ def _from_checkpoint(cls, ckpt_dir,      # a folder written by `save_checkpoint`
                      weights:str|None=None, # ResNet50 weights, if its were a file (see `checkpoint_encoder`)
                      device=None,        # where to put the model (default: CPU)
                      data:str|None=None, # what it was trained on (default: 'ShapesWorld' for its encoder)
+                     encoder:bool=True,  # False: no encoder (nor its weights), to caption cached features with `decode`
                     )->CaptionModel:
     "A `CaptionModel` from a training checkpoint, with the encoder its `meta` records."
     dec, vocab, cfg = load_checkpoint(ckpt_dir)
-    meta = cfg['meta']
-    enc = checkpoint_encoder(meta, weights)
-    if data is None: data = 'ShapesWorld' if enc.name == 'shapes-cnn' else ''
+    meta = cfg['meta']; name = meta.get('encoder') or 'resnet50'
+    if data is None: data = 'ShapesWorld' if name == 'shapes-cnn' else ''
     epoch = meta.get('epoch')
     training = dict(asdict(cfg['train']) if cfg['train'] else {}, min_freq=meta.get('min_freq'),
                     saved_after_epoch=None if epoch is None else epoch + 1)
     metrics = {'val_loss': meta['val_loss']} if meta.get('val_loss') is not None else {}
     note = 'val_loss: cross-entropy per word (nats) on the validation images, at the saved epoch' if metrics else ''
-    m = cls.from_parts(enc, dec, vocab, meta.get('cell_positions') or 0., data, read_checkpoint_splits(ckpt_dir),
-                       metrics, note, training)
+    cp, splits = meta.get('cell_positions') or 0., read_checkpoint_splits(ckpt_dir)
+    if encoder: m = cls.from_parts(checkpoint_encoder(meta, weights), dec, vocab, cp, data, splits, metrics, note, training)
+    else: # the config names the encoder the checkpoint records, without building it
+        cfg = _model_config(name, meta.get('encoder_weights') or '', {}, dec, cp, data, metrics, note, training)
+        m = cls(cfg, None, dec, vocab, _split_ids(splits))
     return m.to(device or 'cpu').eval()
 
 CaptionModel.from_checkpoint = _from_checkpoint

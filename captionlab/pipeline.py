@@ -13,8 +13,8 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['SHAPES_NOTE', 'DEMO_DECODER', 'DEMO_TRAIN', 'DEMO_EPOCHS', 'DEMO_SCENES', 'DEMO_TEST_WORLD', 'DEMO_POSITIONS',
            'COMPOSITIONAL_BAR', 'DEMO_MARK', 'load_records', 'is_shapesworld', 'default_min_freq', 'default_encoder',
-           'extract', 'train_run', 'evaluate_run', 'Captioned', 'looks_like_shapesworld', 'caption_images',
-           'save_attention', 'run_demo', 'demo_summary', 'save_model', 'train_flickr30k']
+           'extract', 'train_run', 'open_model', 'evaluate_run', 'Captioned', 'looks_like_shapesworld',
+           'caption_images', 'save_attention', 'run_demo', 'demo_summary', 'save_model', 'train_flickr30k']
 
 # %% ../nbs/07b_pipeline.ipynb #d9afe7a2
 def _images_cache(name: str) -> Path:
@@ -163,7 +163,25 @@ def _pyplot():
     return plt
 
 # %% ../nbs/07b_pipeline.ipynb #0e8f4e39
-def evaluate_run(ckpt, # checkpoint folder
+def open_model(ckpt, # a checkpoint folder (`best/`...), a saved `CaptionModel` folder, or a Hugging Face Hub id
+               encoder: bool = True, # False: no encoder, for captioning cached features (`CaptionModel.decode`)
+               weights: str|None = None, # a checkpoint's ResNet50 weights file (see `CaptionModel.from_checkpoint`)
+               device=None, # where to put it (default: CPU)
+              ):
+    "The `CaptionModel` in a local folder (a checkpoint whose switch a crash interrupted is found), else on the Hub."
+    from captionlab.checkpoint import CheckpointError, resolve_checkpoint
+    from captionlab.model import CaptionModel
+    d = resolve_checkpoint(ckpt)
+    if d.is_dir(): return CaptionModel.from_pretrained(d, encoder=encoder, weights=weights, device=device)
+    if d.exists() or str(ckpt).startswith(('.', '/', '~')) or str(ckpt).count('/') > 1:
+        raise CheckpointError(f"{ckpt}: no checkpoint or saved model folder there")
+    try: return CaptionModel.from_pretrained(str(ckpt), encoder=encoder, weights=weights, device=device)
+    except CheckpointError: raise
+    except (OSError, ValueError) as e: # huggingface_hub's errors when offline or for an unknown repository
+        raise CheckpointError(f"{ckpt}: no such folder here, and not loadable from the Hugging Face Hub "
+                              f"({type(e).__name__}: {str(e)[:200]})") from None
+
+def evaluate_run(ckpt, # a checkpoint folder (`best/`...) or a saved `CaptionModel` folder
                  records, # test images with their references
                  feats, # their features
                  out_dir, # report folder
@@ -174,31 +192,34 @@ def evaluate_run(ckpt, # checkpoint folder
                  device=None, # default: CUDA when present
                  holdout=(), # ShapesWorld (colour, shape) pairs kept out of training: scored apart (`compositional`)
                 ) -> dict:
-    "Score a checkpoint on `records`; write metrics.json, captions.json, gallery.png and attention pictures."
+    "Score a checkpoint or saved `CaptionModel` on `records`; write metrics.json, captions.json, gallery.png and attention pictures."
     import torch
-    from captionlab.checkpoint import load_checkpoint, read_checkpoint_splits
     from captionlab.features import CellPositions
     from captionlab.evaluation import (score_decoding, shapes_quality, show_gallery, show_attention, QUALITY_BAR,
-                                       tokenization_info, compositional_accuracy)
+                                       tokenization_info, compositional_accuracy, meteor_scorer, java_available)
     if not records: raise ValueError("no images to score")
-    splits = read_checkpoint_splits(ckpt) # None for a checkpoint from before splits were recorded
+    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    m = open_model(ckpt, encoder=False, device=device) # features in, captions out: no encoder needed
+    splits = m.splits # None for a checkpoint from before splits were recorded
     trained_on = set(splits['train']) | set(splits['val']) if splits else set()
     seen = [r.image_id for r in records if r.image_id in trained_on]
     if seen and not seen_ok:
         raise ValueError(f"{len(seen)} of the {len(records)} images to score were used to train or validate {ckpt} "
                          f"(e.g. {', '.join(seen[:3])}): their scores would overstate the model. Score its test images "
                          "(--split test), or ask for seen images by name (--split train / --split val)")
-    device, plt = device or ('cuda' if torch.cuda.is_available() else 'cpu'), _pyplot()
+    plt = _pyplot()
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    model, vocab, cfg = load_checkpoint(ckpt, device)
-    if cfg['meta'].get('cell_positions'): feats = CellPositions(feats, cfg['meta']['cell_positions'])
+    if meteor and java_available(): meteor_scorer() # Java loads METEOR (~9 s) while the captions are decoded
+    model, vocab = m.decoder, m.vocab
+    if m.config.cell_positions: feats = CellPositions(feats, m.config.cell_positions)
     table, gens = score_decoding(model, vocab, records, feats, beams=beams, meteor=meteor)
     best = gens[f'beam {max(beams)}']
     report = dict(scale='BLEU, METEOR, ROUGE-L on 0-1; CIDEr(-D) on 0-10 (papers multiply all by 100)',
                   n_images=len(records), checkpoint=str(ckpt), metrics=table, tokenization=tokenization_info(),
                   seen_in_training=len(seen) if splits else 'unknown: the checkpoint records no split')
     if records and 'objects' in records[0].meta:
-        q = shapes_quality(model, vocab, records, feats, beam=3, generated=gens.get('beam 3'))
+        g3 = gens.get('beam 3') # the summary's decoding, already scored: neither decoded nor scored again
+        q = shapes_quality(model, vocab, records, feats, beam=3, generated=g3, metrics=table.get('beam 3'))
         report['shapes_quality'] = dict(bar=QUALITY_BAR, **q)
     if holdout: # content accuracy on the scenes that show a held-out pair (lesson 06), with beam 3 like the bar
         c = compositional_accuracy(records, gens.get('beam 3', best), holdout)
@@ -238,7 +259,7 @@ SHAPES_NOTE = ("this does not look like a ShapesWorld scene, and the checkpoint 
                "it only knows words for coloured shapes")
 
 def caption_images(paths: list, # image files
-                   ckpt, # checkpoint folder (`save_checkpoint`'s) or a saved `CaptionModel`
+                   ckpt, # checkpoint folder (`save_checkpoint`'s), a saved `CaptionModel`, or a Hub id (`open_model`)
                    beam: int = 3, # beam size (1: greedy)
                    weights: str|None = None, # ResNet50 weights (None: the ones the checkpoint was trained with)
                    device=None, # default: CUDA when present
@@ -247,10 +268,8 @@ def caption_images(paths: list, # image files
     "Caption image files with a trained model, a batch at a time; unreadable files give an `error`, not an exception."
     import torch
     from captionlab.images import ImageError
-    from captionlab.model import CaptionModel
     if beam < 1: raise ValueError(f"beam must be 1 (greedy) or more, not {beam}")
-    model = CaptionModel.from_pretrained(str(ckpt), weights=weights,
-                                         device=device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    model = open_model(ckpt, weights=weights, device=device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     shapes, paths = model.config.encoder_name == 'shapes-cnn', list(paths)
     for i in range(0, len(paths), batch_size):
         res, imgs = [], []
