@@ -218,11 +218,6 @@ def load_weights(ckpt_dir, # a checkpoint folder
     d = resolve_checkpoint(ckpt_dir); _check_folder(d)
     return _load_weights(d, model)
 
-def _train_config(record: dict):
-    "config.json's training record as a `TrainConfig` (imported here: captionlab.training imports this module)."
-    from captionlab.training import TrainConfig
-    return TrainConfig(**record)
-
 def load_checkpoint(ckpt_dir, # a folder written by `save_checkpoint`
                     device=None, # where to put the model (default: CPU)
                     decoder_cls: type|None = None, # build this class (default: the kind config.json records)
@@ -238,8 +233,7 @@ def load_checkpoint(ckpt_dir, # a folder written by `save_checkpoint`
     vocab, V = Vocab.load(d/'vocab.json'), getattr(dec_cfg, 'vocab_size', None)
     if V is not None and len(vocab) != V:
         raise CheckpointError(f"{d}: vocab.json has {len(vocab)} words but the model {V}")
-    train = _train_config(cfg['train']) if cfg.get('train') else None
-    cfg = dict(cfg, decoder_kind=kind, decoder=dec_cfg, train=train)
+    cfg = dict(cfg, decoder_kind=kind, decoder=dec_cfg, train=cfg.get('train')) # train: the fields recorded, or None
     return model.to(device or 'cpu').eval(), vocab, cfg
 
 def load_train_state(ckpt_dir) -> dict:

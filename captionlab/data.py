@@ -19,8 +19,9 @@ from torch.utils.data import Dataset
 # %% auto #0
 __all__ = ['SPECIALS', 'PAD', 'BOS', 'EOS', 'UNK', 'MAX_LEN', 'FLICKR30K_MIN_FREQ', 'HUB_REPO', 'clean_caption', 'Vocab',
            'ImageRecord', 'check_records', 'load_karpathy_json', 'load_results_csv', 'parse_flickr30k_annotations',
-           'load_flickr30k_hub', 'load_flickr30k_parquet', 'load_flickr30k_hub_parquet', 'default_n_test',
-           'split_records', 'FeatureSource', 'DictFeatures', 'CaptionDataset', 'collate_captions', 'ImageDataset']
+           'load_flickr30k_hub', 'load_flickr30k_parquet', 'hub_images_dir', 'load_flickr30k_hub_parquet',
+           'default_n_test', 'split_records', 'FeatureSource', 'DictFeatures', 'CaptionDataset', 'collate_captions',
+           'ImageDataset']
 
 # %% ../nbs/00_data.ipynb #fe2149f8
 _SPLITTERS = set('-‐‑‒–—―/\\_')
@@ -298,6 +299,12 @@ def load_flickr30k_parquet(name_or_files:str|Path|list, # Hub dataset name, loca
     recs = _records_from_parquet(ds, Path(images_dir), split)
     return check_records(recs, source=str(files[0]), check_files=check_files)
 
+def hub_images_dir(name:str, # what the images are of: a Hub dataset name (owner/name) or a folder name
+                  )->Path:
+    "Where images carried inside Hub parquet files are written, once: next to the Hugging Face datasets cache."
+    import datasets
+    return Path(datasets.config.HF_DATASETS_CACHE)/'captionlab'/name.replace('/', '--')
+
 def load_flickr30k_hub_parquet(repo_id:str|Path=HUB_REPO, # Hub dataset, or a local folder laid out like its export
                                images_dir:str|Path|None=None, # images are written here once (default: datasets cache)
                                revision:str='refs/convert/parquet', # the branch the Hub writes its parquet export to
@@ -305,8 +312,7 @@ def load_flickr30k_hub_parquet(repo_id:str|Path=HUB_REPO, # Hub dataset, or a lo
                                **kwargs, # for `datasets.load_dataset` (`cache_dir`, `data_files`, ...)
                               )->list[ImageRecord]:
     "Flickr30k and its Karpathy split (the `split` column) from the Hub's parquet export of `nlphuji/flickr30k`."
-    import datasets
-    if images_dir is None: images_dir = Path(datasets.config.HF_DATASETS_CACHE)/'captionlab'/'flickr30k-images'
+    if images_dir is None: images_dir = hub_images_dir('flickr30k-images')
     if not Path(repo_id).is_dir(): kwargs = {'revision': revision, **kwargs}  # a local copy has no branches
     recs = load_flickr30k_parquet(repo_id, images_dir, check_files=check_files, **kwargs)
     if all(r.split is None for r in recs):

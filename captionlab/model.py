@@ -15,6 +15,7 @@ from pathlib import Path
 
 # %% ../nbs/08_model.ipynb #3d4d988b
 import torch
+from fastcore.basics import patch
 import torch.nn as nn
 import torchvision.transforms.functional as TF
 from PIL import Image, ImageOps
@@ -218,8 +219,9 @@ class CaptionModel(nn.Module, ModelHubMixin, library_name='captionlab', license=
                 f"cell positions {c.cell_positions:g}, data {c.data or '?'})")
 
 # %% ../nbs/08_model.ipynb #bc547e68
-def _prepare(self:CaptionModel, image, # a path, a PIL image, or a tensor (3, H, W): uint8, or float on 0..1
-            )->torch.Tensor: # uint8 (3, S, S)
+@patch
+def prepare(self:CaptionModel, image, # a path, a PIL image, or a tensor (3, H, W): uint8, or float on 0..1
+          )->torch.Tensor: # uint8 (3, S, S)
     "One image, upright RGB, resized as at feature extraction."
     if isinstance(image, (str, Path)): image = load_image(image)
     elif isinstance(image, torch.Tensor):
@@ -242,20 +244,22 @@ def _need_encoder(m:CaptionModel):
         raise ValueError("this CaptionModel was loaded without its encoder (encoder=False): it captions features "
                          "(`decode`), not images; load it with its encoder to caption or save it")
 
-@torch.no_grad()
-def _features(self:CaptionModel, x:torch.Tensor, # uint8 images (B, 3, S, S)
-             )->torch.Tensor: # (B, P, C) features as the decoder was trained on them
+@patch
+def features(self:CaptionModel, x:torch.Tensor, # uint8 images (B, 3, S, S)
+            )->torch.Tensor: # (B, P, C) features as the decoder was trained on them
     "Standardise, encode, round like the feature store, append the cell positions."
     _need_encoder(self)
-    f = self.encoder(normalize_batch(x.to(self.device), self.config.mean, self.config.std)) # (B, P, C)
+    x = normalize_batch(x.to(self.device), self.config.mean, self.config.std)        # (B, 3, S, S) float
+    with torch.no_grad(): f = self.encoder(x)                                        # (B, P, C)
     f = f.to(getattr(torch, self.config.feature_dtype)).float()                    # (B, P, C)
     if self.config.cell_positions: f = add_cell_positions(f, self.config.cell_positions)  # (B, P, C + 2)
     return f
 
-def _decode(self:CaptionModel, feats:torch.Tensor, # (B, P, C) from `features`
-            beam:int=3,          # beam size (1: greedy)
-            max_len:int=MAX_LEN, # most words per caption
-           )->list:              # a `Caption` per image
+@patch
+def decode(self:CaptionModel, feats:torch.Tensor, # (B, P, C) from `features`
+           beam:int=3,          # beam size (1: greedy)
+           max_len:int=MAX_LEN, # most words per caption
+          )->list:              # a `Caption` per image
     "Captions of a batch of features."
     if beam < 1: raise ValueError(f"beam must be 1 (greedy) or more, not {beam}")
     d = greedy_decode(self.decoder, feats, max_len) if beam == 1 else beam_search(self.decoder, feats, beam, max_len)
@@ -263,11 +267,12 @@ def _decode(self:CaptionModel, feats:torch.Tensor, # (B, P, C) from `features`
     return [Caption(self.vocab.decode(ids), [self.vocab.itos[t] for t in ids], a, float(s))
             for ids, a, s in zip(d.ids, alphas, d.scores)]
 
-def _caption(self:CaptionModel, images, # a path, PIL image or (3, H, W) tensor; or a list of them, or (B, 3, H, W)
-             beam:int=3,          # beam size (1: greedy)
-             max_len:int=MAX_LEN, # most words per caption
-             batch_size:int=32,   # images loaded, encoded and decoded together
-            ):                    # a `Caption`, or a list of them for a list
+@patch
+def caption(self:CaptionModel, images, # a path, PIL image or (3, H, W) tensor; or a list of them, or (B, 3, H, W)
+            beam:int=3,          # beam size (1: greedy)
+            max_len:int=MAX_LEN, # most words per caption
+            batch_size:int=32,   # images loaded, encoded and decoded together
+           ):                    # a `Caption`, or a list of them for a list
     "Caption one image or many, `batch_size` at a time."
     _need_encoder(self); single = _single(images)
     items = [images] if single else list(images)
@@ -276,9 +281,6 @@ def _caption(self:CaptionModel, images, # a path, PIL image or (3, H, W) tensor;
         x = torch.stack([self.prepare(im) for im in items[i:i + batch_size]])  # (B, 3, S, S) uint8
         out += self.decode(self.features(x), beam, max_len)
     return out[0] if single else out
-
-CaptionModel.prepare, CaptionModel.features = _prepare, _features
-CaptionModel.decode, CaptionModel.caption = _decode, _caption
 
 # %% ../nbs/08_model.ipynb #12a46a85
 _FILES = ['*.json', '*.safetensors', 'README.md'] # all a saved model holds; nothing else is ever downloaded
@@ -289,6 +291,7 @@ def _read_json(f:Path)->dict:
         raise ValueError(f"{Path(f).parent}: not a captionlab model (no {Path(f).name})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"{f}: unreadable JSON ({e})") from None
 
+@patch
 def _save_pretrained(self:CaptionModel, save_directory:Path):
     "Write model.safetensors, config.json, vocab.json and splits.json (the mixin adds README.md)."
     d = Path(save_directory)
@@ -298,8 +301,8 @@ def _save_pretrained(self:CaptionModel, save_directory:Path):
     if self.splits is None: (d/'splits.json').unlink(missing_ok=True)
     else: (d/'splits.json').write_text(json.dumps(dict(format=SPLITS_FORMAT, version=1, **self.splits)))
 
-@classmethod
-def _from_pretrained(cls, *, model_id:str, revision, cache_dir, force_download, local_files_only, token,
+@patch(cls_method=True)
+def _from_pretrained(cls:CaptionModel, *, model_id:str, revision, cache_dir, force_download, local_files_only, token,
                      device=None,  # where to put the model (default: CPU)
                      weights=None, # a checkpoint's ResNet50 weights file (see `from_checkpoint`)
                      encoder:bool=True, # False: no encoder (nor its weights), to caption cached features with `decode`
@@ -330,22 +333,20 @@ def _from_pretrained(cls, *, model_id:str, revision, cache_dir, force_download, 
                          f"{str(e)[:400]}") from None
     return model.to(device or 'cpu').eval()
 
-CaptionModel._save_pretrained, CaptionModel._from_pretrained = _save_pretrained, _from_pretrained
-
 # %% ../nbs/08_model.ipynb #43aeeeaf
-@classmethod
-def _from_checkpoint(cls, ckpt_dir,      # a folder written by `save_checkpoint` (`best/`, `last/`, `checkpoint/`)
-                     weights:str|None=None, # ResNet50 weights, if its were a file (see `checkpoint_encoder`)
-                     device=None,        # where to put the model (default: CPU)
-                     data:str|None=None, # what it was trained on (default: 'ShapesWorld' for its encoder)
-                     encoder:bool=True,  # False: no encoder (nor its weights), to caption cached features with `decode`
-                    )->CaptionModel:
+@patch(cls_method=True)
+def from_checkpoint(cls:CaptionModel, ckpt_dir, # a folder written by `save_checkpoint` (`best/`, `last/`, `checkpoint/`)
+                    weights:str|None=None, # ResNet50 weights, if its were a file (see `checkpoint_encoder`)
+                    device=None,        # where to put the model (default: CPU)
+                    data:str|None=None, # what it was trained on (default: 'ShapesWorld' for its encoder)
+                    encoder:bool=True,  # False: no encoder (nor its weights), to caption cached features with `decode`
+                   )->'CaptionModel':
     "A `CaptionModel` from a training checkpoint, with the encoder its `meta` records."
     dec, vocab, cfg = load_checkpoint(ckpt_dir)
     meta = cfg['meta']; name = meta.get('encoder') or 'resnet50'
-    if data is None: data = 'ShapesWorld' if name == 'shapes-cnn' else ''
+    if data is None: data = 'ShapesWorld' if name in ('shapes', 'shapes-cnn') else ''
     epoch = meta.get('epoch')
-    training = dict(asdict(cfg['train']) if cfg['train'] else {}, min_freq=meta.get('min_freq'),
+    training = dict(cfg['train'] or {}, min_freq=meta.get('min_freq'),
                     saved_after_epoch=None if epoch is None else epoch + 1)
     metrics = {'val_loss': meta['val_loss']} if meta.get('val_loss') is not None else {}
     note = 'val_loss: cross-entropy per word (nats) on the validation images, at the saved epoch' if metrics else ''
@@ -355,8 +356,6 @@ def _from_checkpoint(cls, ckpt_dir,      # a folder written by `save_checkpoint`
         cfg = _model_config(name, meta.get('encoder_weights') or '', {}, dec, cp, data, metrics, note, training)
         m = cls(cfg, None, dec, vocab, _split_ids(splits))
     return m.to(device or 'cpu').eval()
-
-CaptionModel.from_checkpoint = _from_checkpoint
 
 # %% ../nbs/08_model.ipynb #f81c849d
 def _card_body(m:CaptionModel)->str:
@@ -417,9 +416,8 @@ are included so loading needs no network), `vocab.json`, `splits.json`. No pickl
 
 """ + '\n'.join(f"- {s}" for s in limits) + '\n'
 
-def _generate_model_card(self:CaptionModel, *args, **kwargs)->ModelCard:
+@patch
+def generate_model_card(self:CaptionModel, *args, **kwargs)->ModelCard:
     "The model card: the mixin's card data (library, license, tags) and a body written from the config."
     data = ModelCardData(**self._hub_mixin_info.model_card_data.to_dict())
     return ModelCard(f"---\n{data.to_yaml()}\n---\n{_card_body(self)}")
-
-CaptionModel.generate_model_card = _generate_model_card

@@ -17,17 +17,12 @@ __all__ = ['SHAPES_NOTE', 'DEMO_DECODER', 'DEMO_TRAIN', 'DEMO_EPOCHS', 'DEMO_SCE
            'caption_images', 'save_attention', 'run_demo', 'demo_summary', 'save_model', 'train_flickr30k']
 
 # %% ../nbs/07b_pipeline.ipynb #d9afe7a2
-def _images_cache(name: str) -> Path:
-    "Where images carried inside a Hub parquet dataset are written: next to the Hugging Face datasets cache."
-    from datasets import config
-    return Path(config.HF_DATASETS_CACHE)/'captionlab'/name.replace('/', '--')
-
 def load_records(data: str, # see the table above
                  images: str|None = None, # image folder, where the source does not say
                 ) -> list:
     "Records (`ImageRecord`s) from any supported source."
     from captionlab.data import (load_karpathy_json, load_results_csv, load_flickr30k_hub, load_flickr30k_parquet,
-                                 load_flickr30k_hub_parquet)
+                                 load_flickr30k_hub_parquet, hub_images_dir)
     from captionlab.shapes import shapes_records
     p = Path(data)
     if data == 'hub': return load_flickr30k_hub()
@@ -41,7 +36,7 @@ def load_records(data: str, # see the table above
         files = [str(f) for f in sorted(p.glob('*.parquet'))] if p.is_dir() else [str(p)]
         return load_flickr30k_parquet(files, images or p.parent/'images')
     if not p.exists() and data.count('/') == 1: # a Hub dataset name, e.g. lmms-lab/flickr30k
-        return load_flickr30k_parquet(data, images or _images_cache(data))
+        return load_flickr30k_parquet(data, images or hub_images_dir(data))
     raise SystemExit(f"--data {data}: not a ShapesWorld folder (shapes.json), a Karpathy .json, a results.csv folder, "
                      f"parquet, 'hub', 'hub-parquet' or a Hub dataset name (owner/name)")
 
