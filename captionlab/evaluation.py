@@ -169,11 +169,12 @@ def score_decoding(model, # a `CaptionDecoder`
     "Decode `records` with each beam size and score against all their raw references, as coco-caption does."
     refs = {r.image_id: list(r.captions) for r in records} # raw: the tokenizer prepares them, not clean_caption
     ids = list(refs); table, gens = {}, {}
+    met = {k: meteor if isinstance(meteor, bool) else k in meteor for k in beams}
+    if any(met.values()) and java_available(): meteor_scorer() # Java loads METEOR (~9 s) while the captions are decoded
     for k in beams:
         g = generate(model, vocab, feats, ids, beam=k, batch_size=batch_size)
         gens[f'beam {k}'] = g
-        met = meteor if isinstance(meteor, bool) else k in meteor
-        table[f'beam {k}'] = caption_metrics({i: g[i]['caption'] for i in ids}, refs, meteor=met, verbose=k == beams[0])
+        table[f'beam {k}'] = caption_metrics({i: g[i]['caption'] for i in ids}, refs, meteor=met[k], verbose=k == beams[0])
     return table, gens
 
 # %% ../nbs/06_evaluation.ipynb #5df3b8ae

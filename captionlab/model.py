@@ -15,13 +15,13 @@ from pathlib import Path
 
 # %% ../nbs/08_model.ipynb #3d4d988b
 import torch
-from fastcore.basics import patch
 import torch.nn as nn
 import torchvision.transforms.functional as TF
 from PIL import Image, ImageOps
 from huggingface_hub import ModelHubMixin, ModelCard, ModelCardData, snapshot_download
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_model, load_model
+from fastcore.basics import patch
 
 # %% ../nbs/08_model.ipynb #feb15b57
 from .data import Vocab, MAX_LEN
@@ -221,7 +221,7 @@ class CaptionModel(nn.Module, ModelHubMixin, library_name='captionlab', license=
 # %% ../nbs/08_model.ipynb #bc547e68
 @patch
 def prepare(self:CaptionModel, image, # a path, a PIL image, or a tensor (3, H, W): uint8, or float on 0..1
-          )->torch.Tensor: # uint8 (3, S, S)
+           )->torch.Tensor: # uint8 (3, S, S)
     "One image, upright RGB, resized as at feature extraction."
     if isinstance(image, (str, Path)): image = load_image(image)
     elif isinstance(image, torch.Tensor):

@@ -191,7 +191,7 @@ def evaluate_run(ckpt, # a checkpoint folder (`best/`...) or a saved `CaptionMod
     import torch
     from captionlab.features import CellPositions
     from captionlab.evaluation import (score_decoding, shapes_quality, show_gallery, show_attention, QUALITY_BAR,
-                                       tokenization_info, compositional_accuracy, meteor_scorer, java_available)
+                                       tokenization_info, compositional_accuracy)
     if not records: raise ValueError("no images to score")
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     m = open_model(ckpt, encoder=False, device=device) # features in, captions out: no encoder needed
@@ -204,7 +204,6 @@ def evaluate_run(ckpt, # a checkpoint folder (`best/`...) or a saved `CaptionMod
                          "(--split test), or ask for seen images by name (--split train / --split val)")
     plt = _pyplot()
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    if meteor and java_available(): meteor_scorer() # Java loads METEOR (~9 s) while the captions are decoded
     model, vocab = m.decoder, m.vocab
     if m.config.cell_positions: feats = CellPositions(feats, m.config.cell_positions)
     table, gens = score_decoding(model, vocab, records, feats, beams=beams, meteor=meteor)
