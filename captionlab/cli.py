@@ -53,8 +53,8 @@ def _count(s: str) -> int:
     if n < 1: raise argparse.ArgumentTypeError(f"must be 1 or more, got {n}")
     return n
 
-TRAIN_OPTIONS = ('epochs', 'batch_size', 'lr', 'lr_schedule', 'patience', 'att_lambda', 'grad_clip', 'seed', 'num_workers',
-                 'select')
+TRAIN_OPTIONS = ('epochs', 'batch_size', 'lr', 'lr_schedule', 'patience', 'att_lambda', 'word_dropout',
+                 'label_smoothing', 'grad_clip', 'seed', 'num_workers', 'select')
 DECODER_OPTIONS = ('emb_dim', 'hid_dim', 'att_dim', 'dropout', 'deep_output', 'init', 'word_query')
 
 def _train_args(p):
@@ -62,6 +62,8 @@ def _train_args(p):
     helps = dict(epochs=('at most this many epochs', _count), batch_size=('captions per batch', _count),
                  lr=('Adam learning rate', float), patience=('early stopping patience in epochs', int),
                  att_lambda=('λ of the doubly stochastic attention penalty', float),
+                 word_dropout=('share of input words read as <unk> in training (lesson 05), 0 for none', float),
+                 label_smoothing=('ε of label smoothing in the training loss (lesson 05), 0 for none', float),
                  grad_clip=('gradient norm clipping, 0 for none', float), seed=('seed of the split, weights and order', int),
                  num_workers=('DataLoader workers', int))
     for k, (h, t) in helps.items(): p.add_argument(f"--{k.replace('_', '-')}", type=t, help=f"{h} (default {d[k]})")
@@ -98,11 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog='captionlab', description='Show, Attend and Tell image captioning: '
                                  'demo, extract, train, evaluate, caption. `captionlab COMMAND --help` for each.')
     sub = ap.add_subparsers(dest='command', required=True, metavar='COMMAND')
-    p = sub.add_parser('demo', help='offline end-to-end demo on ShapesWorld (about 5 min on a 2-core CPU)',
+    p = sub.add_parser('demo', help='offline end-to-end demo on ShapesWorld (5-6 min on a 2-core CPU)',
                        description='Draw ShapesWorld, encode it with the shipped ShapesEncoder, train with early stopping, '
                                    'evaluate on scenes from an unseen seed, and write a report folder. Scenes and features '
                                    'already in the folder are reused when they fit, rebuilt when they do not. It takes '
-                                   'about 5 minutes on a 2-core CPU (4.8-5.5 min measured) and prints BLEU, METEOR, '
+                                   '5 to 6 minutes on a 2-core CPU (4.8-6.0 min measured) and prints BLEU, METEOR, '
                                    'ROUGE-L and CIDEr, then content accuracy, relation accuracy and attention grounding, '
                                    'each against its target.')
     p.add_argument('--out', default='captionlab-demo', help='report folder (default ./captionlab-demo)')

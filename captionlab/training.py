@@ -12,7 +12,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['toy_captioning_data', 'caption_loss', 'TrainConfig', 'is_improvement', 'validation_cider', 'seed_everything',
-           'make_loader', 'lr_at', 'read_run', 'train_epoch', 'validation_loss', 'TrainResult', 'train', 'plot_losses']
+           'make_loader', 'lr_at', 'drop_words', 'read_run', 'train_epoch', 'validation_loss', 'TrainResult', 'train',
+           'plot_losses']
 
 # %% ../nbs/05_training.ipynb #5c4abfab
 import torch
@@ -23,7 +24,7 @@ from torch.utils.data import DataLoader, RandomSampler, SequentialSampler, Subse
 from torch.utils.data.distributed import DistributedSampler
 
 # %% ../nbs/05_training.ipynb #8f4f9293
-from .data import PAD, MAX_LEN, Vocab, CaptionDataset, collate_captions
+from .data import PAD, UNK, MAX_LEN, Vocab, CaptionDataset, collate_captions
 from .attention import doubly_stochastic_penalty
 from .decoder import CaptionDecoder, DecoderConfig, greedy_decode
 from .features import Progress, add_cell_positions, CellPositions # (the last two lived here once)
@@ -61,12 +62,15 @@ def caption_loss(logits: torch.Tensor, # (B, T-1, V) scores for the next word
                  tokens: torch.Tensor, # (B, T) padded token ids, <bos> ... <eos>
                  att_lambda: float = 1.0, # λ of the penalty
                  extra=None, # the batch's third item (`collate_captions`: the lengths); unused here, see `train`
+                 label_smoothing: float = 0., # ε: aim at 1 − ε for the true word and ε spread over all V words
                 ) -> tuple: # (loss, cross-entropy, number of target tokens)
-    "Cross-entropy over the non-padding targets plus λ·doubly stochastic penalty."
-    targets = tokens[:, 1:] # (B, T-1)
-    ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1), ignore_index=PAD) # ()
-    mask = targets != PAD # (B, T-1)
-    loss = ce + att_lambda * doubly_stochastic_penalty(alphas.float(), mask) if att_lambda else ce # ()
+    "Cross-entropy over the non-padding targets (label-smoothed if asked) plus λ·doubly stochastic penalty."
+    targets = tokens[:, 1:].reshape(-1) # (B·(T-1),)
+    flat = logits.reshape(-1, logits.shape[-1]).float() # (B·(T-1), V)
+    ce = F.cross_entropy(flat, targets, ignore_index=PAD) # (): what validation reports, smoothed or not
+    fit = F.cross_entropy(flat, targets, ignore_index=PAD, label_smoothing=label_smoothing) if label_smoothing else ce
+    mask = tokens[:, 1:] != PAD # (B, T-1)
+    loss = fit + att_lambda * doubly_stochastic_penalty(alphas.float(), mask) if att_lambda else fit # ()
     return loss, ce, int(mask.sum())
 
 # %% ../nbs/05_training.ipynb #88d3d624
@@ -82,6 +86,8 @@ class TrainConfig:
     select: str = 'loss' # what picks best/: 'loss' (validation loss) or 'cider' (CIDEr-D of captions)
     grad_clip: float = 5.0 # clip gradients to this norm (0: off)
     att_lambda: float = 1.0 # λ of the doubly stochastic attention penalty
+    word_dropout: float = 0. # share of input words read as <unk> in training (`drop_words`; 0: off)
+    label_smoothing: float = 0. # ε of `caption_loss`'s label smoothing (0: off)
     max_len: int = MAX_LEN # max words per caption
     seed: int = 42 # seeds the initial weights, the batch order and dropout of every epoch
     amp: bool = True # mixed precision (used on CUDA only)
@@ -91,6 +97,10 @@ class TrainConfig:
     def __post_init__(self):
         if self.select not in ('loss', 'cider'):
             raise ValueError(f"select must be 'loss' or 'cider', not {self.select!r}")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(f"label_smoothing is a share of the target, from 0 up to (not including) 1: {self.label_smoothing}")
+        if not 0 <= self.word_dropout < 1:
+            raise ValueError(f"word_dropout is a share of the words, from 0 up to (not including) 1: {self.word_dropout}")
 
 # %% ../nbs/05_training.ipynb #17463d1e
 def is_improvement(score: float, # this epoch's validation loss, or its CIDEr-D with select='cider'
@@ -175,9 +185,23 @@ def lr_at(cfg: TrainConfig, # `lr` and `lr_schedule`
     s, S = step - w, max(total - w, 1) # the cosine runs over the batches after the warm-up
     return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(s / S, 1.)))
 
+# %% ../nbs/05_training.ipynb #b18df105
+def drop_words(tokens: torch.Tensor, # (B, T) token ids: <bos> words <eos> <pad>...
+               p: float, # the share of words to read as <unk>
+               generator: torch.Generator|None = None, # the draws (default: torch's global generator)
+              ) -> torch.Tensor: # (B, T) the same ids, about a share p of the words now `UNK`
+    "Word dropout: each word (not `<bos>`, `<eos>`, padding) becomes `UNK` with probability `p`."
+    if not p: return tokens
+    hit = torch.rand(tokens.shape, generator=generator) < p # (B, T), drawn on the CPU: the same on any device
+    return tokens.masked_fill(hit.to(tokens.device) & (tokens > UNK), UNK) # (B, T)
+
+def _word_generator(cfg: TrainConfig, epoch: int, rank: int = 0) -> torch.Generator:
+    "The draws of `drop_words` in one epoch of one process: from `(seed, epoch, rank)` alone."
+    return torch.Generator().manual_seed(cfg.seed + 1000 * (epoch + 1) + 500 + rank)
+
 # %% ../nbs/05_training.ipynb #fc7e8a93
-_RESUME_FIXED = ('seed', 'batch_size', 'lr', 'lr_schedule', 'warmup', 'att_lambda', 'max_len', 'grad_clip',
-                 'min_delta', 'amp', 'select')
+_RESUME_FIXED = ('seed', 'batch_size', 'lr', 'lr_schedule', 'warmup', 'att_lambda', 'word_dropout', 'label_smoothing',
+                 'max_len', 'grad_clip', 'min_delta', 'amp', 'select')
 
 def _read_run(out_dir) -> dict:
     "`read_run` with the decoder's kind and config as recorded (a str and a dict): no class needed."
@@ -253,13 +277,15 @@ def train_epoch(model, dl, opt, cfg: TrainConfig, device, scaler=None,
                ) -> float:
     "One pass over `dl`; returns the mean training loss per batch."
     model.train(); dt = _amp_dtype(device, cfg); tot, n = 0., 0
+    words = _word_generator(cfg, epoch, dist.get_rank() if dist.is_initialized() else 0) # word dropout's draws
+    smooth = dict(label_smoothing=cfg.label_smoothing) if cfg.label_smoothing else {} # a loss of your own: only when set
     batches = progress.loop(dl, desc=f'epoch {epoch + 1}/{cfg.epochs}') if progress else dl
     for i, (feats, tokens, extra) in enumerate(batches):
         for g in opt.param_groups: g['lr'] = lr_at(cfg, epoch * len(dl) + i, cfg.epochs * len(dl))
         feats, tokens = feats.to(device, non_blocking=True), tokens.to(device, non_blocking=True) # (B, P, C), (B, T)
         with torch.autocast(device.type, dtype=dt, enabled=dt is not None):
-            logits, alphas = model(feats, tokens) # (B, T-1, V), (B, T-1, P)
-        loss, ce, _ = loss_fn(logits, alphas, tokens, cfg.att_lambda, extra) # extra as collated (on the CPU)
+            logits, alphas = model(feats, drop_words(tokens, cfg.word_dropout, words)) # (B, T-1, V), (B, T-1, P)
+        loss, ce, _ = loss_fn(logits, alphas, tokens, cfg.att_lambda, extra, **smooth) # the true words as targets
         opt.zero_grad(set_to_none=True)
         if scaler is not None and scaler.is_enabled(): scaler.scale(loss).backward(); scaler.unscale_(opt)
         else: loss.backward()
@@ -297,6 +323,14 @@ class TrainResult:
     last_model: nn.Module|None = None # the model after the last epoch run (train mode, DDP-unwrapped)
     best_cider: float|None = None # that epoch's validation CIDEr-D (select='cider'; else None)
 
+# %% ../nbs/05_training.ipynb #1426bd72
+def _takes(fn, name: str) -> bool:
+    "Does `fn` accept the keyword argument `name`?"
+    import inspect
+    try: ps = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError): return True # no signature to read: let the call decide
+    return any(p.name == name or p.kind == p.VAR_KEYWORD for p in ps)
+
 # %% ../nbs/05_training.ipynb #d4c75f9e
 def train(cfg: TrainConfig, # hyper-parameters
           train_ds, # `CaptionDataset` of training captions
@@ -323,6 +357,9 @@ def train(cfg: TrainConfig, # hyper-parameters
         torch.cuda.set_device(device)
     out_dir = Path(out_dir); last, best = out_dir/'last', out_dir/'best'
     splits = split_ids(splits)
+    if cfg.label_smoothing and not _takes(loss_fn, 'label_smoothing'): # checked now, not at the first batch
+        raise ValueError(f"label_smoothing={cfg.label_smoothing}: the loss_fn {getattr(loss_fn, '__name__', loss_fn)} "
+                         "takes no label_smoothing argument (caption_loss does)")
     if cfg.select == 'cider' and not _image_refs(val_ds)[1]: # checked now, not after the first epoch
         raise ValueError("select='cider': the validation set has no images to caption")
     if rank == 0 and out_dir.is_dir(): recover_checkpoint(best); recover_checkpoint(last) # finish a switch a crash interrupted
