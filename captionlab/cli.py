@@ -55,7 +55,7 @@ def _count(s: str) -> int:
 
 TRAIN_OPTIONS = ('epochs', 'batch_size', 'lr', 'lr_schedule', 'patience', 'att_lambda', 'word_dropout',
                  'label_smoothing', 'grad_clip', 'seed', 'num_workers', 'select')
-DECODER_OPTIONS = ('emb_dim', 'hid_dim', 'att_dim', 'dropout', 'deep_output', 'init', 'word_query')
+DECODER_OPTIONS = ('emb_dim', 'hid_dim', 'att_dim', 'dropout', 'deep_output', 'deep_word', 'init', 'word_query')
 
 def _train_args(p):
     d = field_defaults('captionlab.training', 'TrainConfig')
@@ -79,6 +79,8 @@ def _decoder_args(p):
     p.add_argument('--att-dim', type=_count, help=f"attention size (default {d['att_dim']})")
     p.add_argument('--dropout', type=float, help=f"dropout (default {d['dropout']})")
     p.add_argument('--deep-output', action='store_true', default=None, help="the paper's deep output layer: words from h, the context and the last word")
+    p.add_argument('--no-deep-word', dest='deep_word', action='store_false', default=None,
+                   help='with --deep-output: words from h and the context only, not the last word (lesson 04)')
     p.add_argument('--init', choices=['mean', 'learned'], help=f"first LSTM state: from the mean feature (the paper's) or learned (default {d['init']})")
     p.add_argument('--word-query', action='store_true', default=None, help='the attention query also reads the last word (lesson 04)')
 

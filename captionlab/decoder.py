@@ -28,6 +28,7 @@ class DecoderConfig:
     att_dim:int=512       # A, attention space size
     dropout:float=0.5     # dropout on h before the output layer
     deep_output:bool=False # Eq. 7's deep output: each word from h, the context and the previous word (else from h alone)
+    deep_word:bool=True   # the deep output also reads the previous word, Eq. 7's E y (False: h and the context only)
     init:str='mean'       # first LSTM state: 'mean' from the mean feature (the paper), 'learned' a learned constant
     word_query:bool=False # the attention query also reads the last word: W_h h + W_y E y (else h alone, the paper)
 
@@ -52,12 +53,13 @@ class PlainDecoder(nn.Module):
 
     def output(self,
                h,   # (.., H) LSTM states
-               tok, # (..) the previous words (read by the deep output only)
+               tok, # (..) the previous words (read by the deep output only, unless `deep_word=False`)
                ctx, # (.., C) gated contexts (deep output only; None otherwise)
               ):    # logits (.., V)
-        "Word scores: `fc(h)`, or with `deep_output` Eq. 7, `fc(tanh(E y + L_h h + L_z z))`."
+        "Word scores: `fc(h)`, or with `deep_output` Eq. 7, `fc(tanh(E y + L_h h + L_z z))` (no E y if not `deep_word`)."
         if not self.cfg.deep_output: return self.fc(self.drop(h))          # (.., V)
-        out = self.embed(tok) + self.out_h(self.drop(h)) + self.out_z(ctx)  # (.., E)
+        word = self.embed(tok) if self.cfg.deep_word else 0.                # (.., E): E y, the previous word
+        out = word + self.out_h(self.drop(h)) + self.out_z(ctx)             # (.., E)
         return self.fc(self.drop(torch.tanh(out)))                          # (.., V)
 
     def init_state(self,

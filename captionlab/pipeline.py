@@ -288,7 +288,8 @@ def save_attention(r: Captioned, # a captioned image (not one with an `error`)
     return Path(path)
 
 # %% ../nbs/07b_pipeline.ipynb #5b400c93
-DEMO_DECODER = dict(emb_dim=64, hid_dim=128, att_dim=64, dropout=0., deep_output=True, init='learned', word_query=True)
+DEMO_DECODER = dict(emb_dim=64, hid_dim=128, att_dim=64, dropout=0., deep_output=True, deep_word=False, init='learned',
+                    word_query=True)
 DEMO_TRAIN = dict(lr=8e-3, batch_size=256, warmup=50, lr_schedule='cosine', att_lambda=0.,
                   label_smoothing=0.1) # see the note above
 DEMO_EPOCHS = 10 # the cosine plan: the learning rate reaches 0 at the end of the last epoch

@@ -195,9 +195,13 @@ def drop_words(tokens: torch.Tensor, # (B, T) token ids: <bos> words <eos> <pad>
     hit = torch.rand(tokens.shape, generator=generator) < p # (B, T), drawn on the CPU: the same on any device
     return tokens.masked_fill(hit.to(tokens.device) & (tokens > UNK), UNK) # (B, T)
 
+def _epoch_seed(cfg: TrainConfig, epoch: int, rank: int = 0) -> int:
+    "The seed of one epoch in one process (`rank`): `train` seeds dropout with it, word dropout with it + 500."
+    return cfg.seed + 1000 * (epoch + 1) + rank
+
 def _word_generator(cfg: TrainConfig, epoch: int, rank: int = 0) -> torch.Generator:
     "The draws of `drop_words` in one epoch of one process: from `(seed, epoch, rank)` alone."
-    return torch.Generator().manual_seed(cfg.seed + 1000 * (epoch + 1) + 500 + rank)
+    return torch.Generator().manual_seed(_epoch_seed(cfg, epoch, rank) + 500)
 
 # %% ../nbs/05_training.ipynb #fc7e8a93
 _RESUME_FIXED = ('seed', 'batch_size', 'lr', 'lr_schedule', 'warmup', 'att_lambda', 'word_dropout', 'label_smoothing',
@@ -395,7 +399,7 @@ def train(cfg: TrainConfig, # hyper-parameters
     pb = Progress(progress and rank == 0, sys.stdout, cols) # a row per epoch, a bar of its batches
     for epoch in pb.outer(range(start, cfg.epochs if not stopped else start)):
         t0 = time.time()
-        torch.manual_seed(cfg.seed + 1000 * (epoch + 1) + rank) # dropout of this epoch, its own in each process
+        torch.manual_seed(_epoch_seed(cfg, epoch, rank)) # dropout of this epoch, its own in each process
         dl = make_loader(train_ds, cfg, epoch, True, distributed, collate_fn)
         tl = train_epoch(net, dl, opt, cfg, device, scaler, pb, epoch, loss_fn)
         if distributed: # the mean over all processes' batches
