@@ -7,13 +7,15 @@ Docs: https://captionlab.github.io/captionlab/evaluation.html.md"""
 # %% ../nbs/06_evaluation.ipynb #182c8584
 from __future__ import annotations
 import json, math, os, re, shutil, subprocess, tempfile, threading, warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['PUNCTUATIONS', 'RELATIONS', 'QUALITY_BAR', 'java_available', 'simple_tokenize', 'ptb_tokenize', 'tokenization_info',
-           'meteor_scorer', 'caption_metrics', 'generate', 'score_decoding', 'show_gallery', 'attention_heatmap',
-           'show_attention', 'attention_explorer', 'content_correct', 'content_accuracy', 'relation_accuracy',
-           'box_cover', 'attention_grounding', 'compositional_accuracy', 'sixth_captions', 'shapes_quality']
+           'meteor_scorer', 'caption_metrics', 'generate', 'score_generated', 'score_decoding', 'show_gallery',
+           'attention_heatmap', 'show_attention', 'attention_explorer', 'content_correct', 'content_accuracy',
+           'relation_accuracy', 'box_cover', 'attention_grounding', 'compositional_accuracy', 'sixth_captions',
+           'shapes_quality']
 
 # %% ../nbs/06_evaluation.ipynb #0de6a82b
 import numpy as np
@@ -121,13 +123,13 @@ def caption_metrics(hyps: dict, # image id -> generated caption (str)
     both = tok({**{('h', k): [hyps[k]] for k in ids}, **{('r', k): list(refs[k]) for k in ids}})
     res = {k: both[('h', k)] for k in ids}
     gts = {k: both[('r', k)] for k in ids}
-    out = {}
-    bleu, _ = Bleu(4).compute_score(gts, res, verbose=0)
-    for n, b in enumerate(bleu, 1): out[f'BLEU-{n}'] = float(b)
-    if meteor and java: out['METEOR'] = _meteor(gts, res)
-    out['ROUGE-L'] = float(Rouge().compute_score(gts, res)[0])
-    out['CIDEr'] = float(Cider().compute_score(gts, res)[0])
-    return out
+    with ThreadPoolExecutor(1) as ex: # METEOR's Java process works while Python computes the others
+        met = ex.submit(_meteor, gts, res) if meteor and java else None
+        bleu, _ = Bleu(4).compute_score(gts, res, verbose=0)
+        out = {f'BLEU-{n}': float(b) for n, b in enumerate(bleu, 1)}
+        rouge, cider = Rouge().compute_score(gts, res)[0], Cider().compute_score(gts, res)[0]
+        if met is not None: out['METEOR'] = met.result()
+    return dict(out, **{'ROUGE-L': float(rouge), 'CIDEr': float(cider)})
 
 # %% ../nbs/06_evaluation.ipynb #98fbc373
 from .images import load_image
@@ -158,6 +160,18 @@ def generate(model, # a `CaptionDecoder`
     return out
 
 # %% ../nbs/06_evaluation.ipynb #f09b2ebd
+def score_generated(gens: dict, # {'beam k': `generate`'s output for these records}
+                    records: list, # the images (`ImageRecord`s with their reference captions)
+                    meteor: bool|tuple = True, # METEOR for every decoding, none (False) or these beam sizes, e.g. (3,)
+                   ) -> dict: # {'beam k': metrics}
+    "Score decodings already made against the records' raw references, as coco-caption does."
+    refs = {r.image_id: list(r.captions) for r in records} # raw: the tokenizer prepares them, not clean_caption
+    table = {}
+    for j, (name, g) in enumerate(gens.items()):
+        m = meteor if isinstance(meteor, bool) else int(name.split()[-1]) in meteor
+        table[name] = caption_metrics({i: g[i]['caption'] for i in refs}, refs, meteor=m, verbose=j == 0)
+    return table
+
 def score_decoding(model, # a `CaptionDecoder`
                    vocab: Vocab, # its vocabulary
                    records: list, # test images (`ImageRecord`s with their reference captions)
@@ -167,15 +181,11 @@ def score_decoding(model, # a `CaptionDecoder`
                    batch_size: int = 64, # images decoded together
                   ) -> tuple: # ({'beam k': metrics}, {'beam k': generated})
     "Decode `records` with each beam size and score against all their raw references, as coco-caption does."
-    refs = {r.image_id: list(r.captions) for r in records} # raw: the tokenizer prepares them, not clean_caption
-    ids = list(refs); table, gens = {}, {}
-    met = {k: meteor if isinstance(meteor, bool) else k in meteor for k in beams}
-    if any(met.values()) and java_available(): meteor_scorer() # Java loads METEOR (~9 s) while the captions are decoded
-    for k in beams:
-        g = generate(model, vocab, feats, ids, beam=k, batch_size=batch_size)
-        gens[f'beam {k}'] = g
-        table[f'beam {k}'] = caption_metrics({i: g[i]['caption'] for i in ids}, refs, meteor=met[k], verbose=k == beams[0])
-    return table, gens
+    if (meteor is True or meteor and set(meteor) & set(beams)) and java_available():
+        meteor_scorer() # Java loads METEOR (~9 s) while the captions are decoded
+    ids = [r.image_id for r in records]
+    gens = {f'beam {k}': generate(model, vocab, feats, ids, beam=k, batch_size=batch_size) for k in beams}
+    return score_generated(gens, records, meteor), gens
 
 # %% ../nbs/06_evaluation.ipynb #5df3b8ae
 def _open_rgb(path):

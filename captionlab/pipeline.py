@@ -190,8 +190,9 @@ def evaluate_run(ckpt, # a checkpoint folder (`best/`...) or a saved `CaptionMod
     "Score a checkpoint or saved `CaptionModel` on `records`; write metrics.json, captions.json, gallery.png and attention pictures."
     import torch
     from captionlab.features import CellPositions
-    from captionlab.evaluation import (score_decoding, shapes_quality, show_gallery, show_attention, QUALITY_BAR,
-                                       tokenization_info, compositional_accuracy)
+    from concurrent.futures import ThreadPoolExecutor
+    from captionlab.evaluation import (generate, score_generated, shapes_quality, show_gallery, show_attention, QUALITY_BAR,
+                                       tokenization_info, compositional_accuracy, java_available, meteor_scorer)
     if not records: raise ValueError("no images to score")
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     m = open_model(ckpt, encoder=False, device=device) # features in, captions out: no encoder needed
@@ -206,25 +207,33 @@ def evaluate_run(ckpt, # a checkpoint folder (`best/`...) or a saved `CaptionMod
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     model, vocab = m.decoder, m.vocab
     if m.config.cell_positions: feats = CellPositions(feats, m.config.cell_positions)
-    table, gens = score_decoding(model, vocab, records, feats, beams=beams, meteor=meteor)
+    if (meteor is True or meteor and set(meteor) & set(beams)) and java_available():
+        meteor_scorer() # Java loads METEOR (~9 s) while the captions are decoded
+    ids = [r.image_id for r in records]
+    gens = {f'beam {k}': generate(model, vocab, feats, ids, beam=k) for k in beams}
     best = gens[f'beam {max(beams)}']
+    def scores(): # coco-caption scores, then the ShapesWorld ones, which reuse the beam-3 decoding and its scores
+        table = score_generated(gens, records, meteor)
+        if not (records and 'objects' in records[0].meta): return table, None
+        return table, shapes_quality(model, vocab, records, feats, beam=3, generated=gens.get('beam 3'),
+                                     metrics=table.get('beam 3'))
+    with ThreadPoolExecutor(1) as ex: # the scores (their tokenizer and METEOR run in Java) while the pictures are drawn
+        scoring = ex.submit(scores)
+        (out/'captions.json').write_text(json.dumps({k: {b: g[k]['caption'] for b, g in gens.items()} for k in best}, indent=1))
+        plt.close(show_gallery(records, best, n=12, path=out/'gallery.png'))
+        multi = [r for r in records if len(r.meta.get('objects', [])) > 1] or records
+        for i, r in enumerate(multi[:n_pictures]):
+            plt.close(show_attention(r.path, best[r.image_id]['words'], best[r.image_id]['alphas'], path=out/f'attention_{i}.png'))
+        table, q = scoring.result()
     report = dict(scale='BLEU, METEOR, ROUGE-L on 0-1; CIDEr(-D) on 0-10 (papers multiply all by 100)',
                   n_images=len(records), checkpoint=str(ckpt), metrics=table, tokenization=tokenization_info(),
                   seen_in_training=len(seen) if splits else 'unknown: the checkpoint records no split')
-    if records and 'objects' in records[0].meta:
-        g3 = gens.get('beam 3') # the summary's decoding, already scored: neither decoded nor scored again
-        q = shapes_quality(model, vocab, records, feats, beam=3, generated=g3, metrics=table.get('beam 3'))
-        report['shapes_quality'] = dict(bar=QUALITY_BAR, **q)
+    if q is not None: report['shapes_quality'] = dict(bar=QUALITY_BAR, **q)
     if holdout: # content accuracy on the scenes that show a held-out pair (lesson 06), with beam 3 like the bar
         c = compositional_accuracy(records, gens.get('beam 3', best), holdout)
         report['compositional'] = dict(c, bar=COMPOSITIONAL_BAR,
                                        passed=c['n_scenes'] > 0 and c['content_accuracy'] >= COMPOSITIONAL_BAR)
     (out/'metrics.json').write_text(json.dumps(report, indent=2, default=float))
-    (out/'captions.json').write_text(json.dumps({k: {b: g[k]['caption'] for b, g in gens.items()} for k in best}, indent=1))
-    plt.close(show_gallery(records, best, n=12, path=out/'gallery.png'))
-    multi = [r for r in records if len(r.meta.get('objects', [])) > 1] or records
-    for i, r in enumerate(multi[:n_pictures]):
-        plt.close(show_attention(r.path, best[r.image_id]['words'], best[r.image_id]['alphas'], path=out/f'attention_{i}.png'))
     return report
 
 # %% ../nbs/07b_pipeline.ipynb #07f28bcd
@@ -292,7 +301,7 @@ DEMO_DECODER = dict(emb_dim=64, hid_dim=128, att_dim=64, dropout=0., deep_output
                     word_query=True)
 DEMO_TRAIN = dict(lr=8e-3, batch_size=256, warmup=50, lr_schedule='cosine', att_lambda=0.,
                   label_smoothing=0.1) # see the note above
-DEMO_EPOCHS = 10 # the cosine plan: the learning rate reaches 0 at the end of the last epoch
+DEMO_EPOCHS = 9 # the cosine plan: the learning rate reaches 0 at the end of the last epoch
 DEMO_SCENES = 4000 # training + validation scenes (world 0)
 DEMO_TEST_WORLD = 3 # the test scenes' world: a seed never used to train or to choose the recipe
 DEMO_POSITIONS = 8. # cell positions scaled 0..8 appended to the features (lesson 02c)
