@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description='Draw ShapesWorld, encode it with the shipped ShapesEncoder, train with early stopping, '
                                    'evaluate on scenes from an unseen seed, and write a report folder. Scenes and features '
                                    'already in the folder are reused when they fit, rebuilt when they do not. It takes '
-                                   '5 to 6 minutes on a 2-core CPU (4.7-6.0 min measured) and prints BLEU, METEOR, '
+                                   'about 5 minutes on a 2-core CPU (4.5-5.5 min measured) and prints BLEU, METEOR, '
                                    'ROUGE-L and CIDEr, then content accuracy, relation accuracy and attention grounding, '
                                    'each against its target.')
     p.add_argument('--out', default='captionlab-demo', help='report folder (default ./captionlab-demo)')
