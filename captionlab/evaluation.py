@@ -12,10 +12,10 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['PUNCTUATIONS', 'RELATIONS', 'QUALITY_BAR', 'java_available', 'simple_tokenize', 'ptb_tokenize', 'tokenization_info',
-           'meteor_scorer', 'caption_metrics', 'generate', 'score_generated', 'score_decoding', 'show_gallery',
-           'attention_heatmap', 'show_attention', 'attention_explorer', 'content_correct', 'content_accuracy',
-           'relation_accuracy', 'box_cover', 'attention_grounding', 'compositional_accuracy', 'sixth_captions',
-           'shapes_quality']
+           'meteor_scorer', 'caption_metrics', 'generate', 'generate_beams', 'score_generated', 'score_decoding',
+           'show_gallery', 'attention_heatmap', 'show_attention', 'attention_explorer', 'content_correct',
+           'content_accuracy', 'relation_accuracy', 'box_cover', 'attention_grounding', 'compositional_accuracy',
+           'sixth_captions', 'shapes_quality']
 
 # %% ../nbs/06_evaluation.ipynb #0de6a82b
 import numpy as np
@@ -160,6 +160,21 @@ def generate(model, # a `CaptionDecoder`
     return out
 
 # %% ../nbs/06_evaluation.ipynb #f09b2ebd
+def _wants_meteor(meteor, k): return meteor if isinstance(meteor, bool) else k in meteor # `meteor`: bool or beam sizes
+
+def generate_beams(model, # a `CaptionDecoder`
+                   vocab: Vocab, # its vocabulary
+                   records: list, # the images to caption
+                   feats, # their features
+                   beams=(1, 3), # decoding settings; 1 is greedy
+                   meteor: bool|tuple = False, # the METEOR the captions will be scored with: its Java starts now
+                   batch_size: int = 64, # images decoded together
+                  ) -> dict: # {'beam k': `generate`'s output}
+    "Caption `records` once per beam size; a METEOR to come loads (~9 s) while they are decoded."
+    if any(_wants_meteor(meteor, k) for k in beams) and java_available(): meteor_scorer()
+    ids = list(dict.fromkeys(r.image_id for r in records))
+    return {f'beam {k}': generate(model, vocab, feats, ids, beam=k, batch_size=batch_size) for k in beams}
+
 def score_generated(gens: dict, # {'beam k': `generate`'s output for these records}
                     records: list, # the images (`ImageRecord`s with their reference captions)
                     meteor: bool|tuple = True, # METEOR for every decoding, none (False) or these beam sizes, e.g. (3,)
@@ -168,7 +183,7 @@ def score_generated(gens: dict, # {'beam k': `generate`'s output for these recor
     refs = {r.image_id: list(r.captions) for r in records} # raw: the tokenizer prepares them, not clean_caption
     table = {}
     for j, (name, g) in enumerate(gens.items()):
-        m = meteor if isinstance(meteor, bool) else int(name.split()[-1]) in meteor
+        m = _wants_meteor(meteor, int(name.split()[-1]))
         table[name] = caption_metrics({i: g[i]['caption'] for i in refs}, refs, meteor=m, verbose=j == 0)
     return table
 
@@ -181,10 +196,7 @@ def score_decoding(model, # a `CaptionDecoder`
                    batch_size: int = 64, # images decoded together
                   ) -> tuple: # ({'beam k': metrics}, {'beam k': generated})
     "Decode `records` with each beam size and score against all their raw references, as coco-caption does."
-    if (meteor is True or meteor and set(meteor) & set(beams)) and java_available():
-        meteor_scorer() # Java loads METEOR (~9 s) while the captions are decoded
-    ids = [r.image_id for r in records]
-    gens = {f'beam {k}': generate(model, vocab, feats, ids, beam=k, batch_size=batch_size) for k in beams}
+    gens = generate_beams(model, vocab, records, feats, beams, meteor, batch_size)
     return score_generated(gens, records, meteor), gens
 
 # %% ../nbs/06_evaluation.ipynb #5df3b8ae

@@ -191,8 +191,8 @@ def evaluate_run(ckpt, # a checkpoint folder (`best/`...) or a saved `CaptionMod
     import torch
     from captionlab.features import CellPositions
     from concurrent.futures import ThreadPoolExecutor
-    from captionlab.evaluation import (generate, score_generated, shapes_quality, show_gallery, show_attention, QUALITY_BAR,
-                                       tokenization_info, compositional_accuracy, java_available, meteor_scorer)
+    from captionlab.evaluation import (generate_beams, score_generated, shapes_quality, show_gallery, show_attention,
+                                       QUALITY_BAR, tokenization_info, compositional_accuracy)
     if not records: raise ValueError("no images to score")
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     m = open_model(ckpt, encoder=False, device=device) # features in, captions out: no encoder needed
@@ -207,23 +207,23 @@ def evaluate_run(ckpt, # a checkpoint folder (`best/`...) or a saved `CaptionMod
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     model, vocab = m.decoder, m.vocab
     if m.config.cell_positions: feats = CellPositions(feats, m.config.cell_positions)
-    if (meteor is True or meteor and set(meteor) & set(beams)) and java_available():
-        meteor_scorer() # Java loads METEOR (~9 s) while the captions are decoded
-    ids = [r.image_id for r in records]
-    gens = {f'beam {k}': generate(model, vocab, feats, ids, beam=k) for k in beams}
+    gens = generate_beams(model, vocab, records, feats, beams, meteor)
     best = gens[f'beam {max(beams)}']
     def scores(): # coco-caption scores, then the ShapesWorld ones, which reuse the beam-3 decoding and its scores
         table = score_generated(gens, records, meteor)
         if not (records and 'objects' in records[0].meta): return table, None
         return table, shapes_quality(model, vocab, records, feats, beam=3, generated=gens.get('beam 3'),
                                      metrics=table.get('beam 3'))
-    with ThreadPoolExecutor(1) as ex: # the scores (their tokenizer and METEOR run in Java) while the pictures are drawn
-        scoring = ex.submit(scores)
-        (out/'captions.json').write_text(json.dumps({k: {b: g[k]['caption'] for b, g in gens.items()} for k in best}, indent=1))
+    def pictures():
         plt.close(show_gallery(records, best, n=12, path=out/'gallery.png'))
         multi = [r for r in records if len(r.meta.get('objects', [])) > 1] or records
         for i, r in enumerate(multi[:n_pictures]):
             plt.close(show_attention(r.path, best[r.image_id]['words'], best[r.image_id]['alphas'], path=out/f'attention_{i}.png'))
+    (out/'captions.json').write_text(json.dumps({k: {b: g[k]['caption'] for b, g in gens.items()} for k in best}, indent=1))
+    with ThreadPoolExecutor(1) as ex: # the scores (their tokenizer and METEOR run in Java) while the pictures are drawn
+        scoring, failed = ex.submit(scores), None
+        try: pictures()
+        except Exception as e: failed = e # raised once metrics.json is written: a picture that fails loses no score
         table, q = scoring.result()
     report = dict(scale='BLEU, METEOR, ROUGE-L on 0-1; CIDEr(-D) on 0-10 (papers multiply all by 100)',
                   n_images=len(records), checkpoint=str(ckpt), metrics=table, tokenization=tokenization_info(),
@@ -234,6 +234,7 @@ def evaluate_run(ckpt, # a checkpoint folder (`best/`...) or a saved `CaptionMod
         report['compositional'] = dict(c, bar=COMPOSITIONAL_BAR,
                                        passed=c['n_scenes'] > 0 and c['content_accuracy'] >= COMPOSITIONAL_BAR)
     (out/'metrics.json').write_text(json.dumps(report, indent=2, default=float))
+    if failed is not None: raise failed
     return report
 
 # %% ../nbs/07b_pipeline.ipynb #07f28bcd
