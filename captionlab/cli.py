@@ -102,15 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog='captionlab', description='Show, Attend and Tell image captioning: '
                                  'demo, extract, train, evaluate, caption. `captionlab COMMAND --help` for each.')
     sub = ap.add_subparsers(dest='command', required=True, metavar='COMMAND')
-    p = sub.add_parser('demo', help='offline end-to-end demo on ShapesWorld (5-6 min on a 2-core CPU)',
+    p = sub.add_parser('demo', help='offline end-to-end demo on ShapesWorld (2-6 min on a 2-core CPU)',
                        description='Draw ShapesWorld, encode it with the shipped ShapesEncoder, train with early stopping, '
                                    'evaluate on scenes from an unseen seed, and write a report folder. Scenes and features '
                                    'already in the folder are reused when they fit, rebuilt when they do not. It takes '
-                                   'about 5 minutes on a 2-core CPU (4.5-5.5 min measured) and prints BLEU, METEOR, '
+                                   '2 to 5.5 minutes on a 2-core CPU (measured on two machines of one kind) and prints BLEU, METEOR, '
                                    'ROUGE-L and CIDEr, then content accuracy, relation accuracy and attention grounding, '
                                    'each against its target.')
     p.add_argument('--out', default='captionlab-demo', help='report folder (default ./captionlab-demo)')
-    p.add_argument('--n-train', type=_count, default=DEMO_SCENES, help=f'training+validation scenes, seed 0 (default {DEMO_SCENES})')
+    p.add_argument('--n-train', type=_count, default=DEMO_SCENES,
+                   help=f'training+validation scenes, world 0 (default {DEMO_SCENES}; with --holdout, so many that '
+                        'show no held-out pair)')
     p.add_argument('--n-test', type=_count, default=300, help=f'test scenes, world {DEMO_TEST_WORLD} (default 300)')
     p.add_argument('--epochs', type=_count, default=DEMO_EPOCHS, help=f'epochs of the cosine plan (default {DEMO_EPOCHS})')
     p.add_argument('--seed', type=int, help='training seed: initial weights, batch order, dropout (default 42)')

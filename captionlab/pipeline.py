@@ -321,7 +321,7 @@ def _demo_folder(out: Path, overwrite: bool):
     out.mkdir(parents=True, exist_ok=True); (out/DEMO_MARK).write_text('made by captionlab demo\n')
 
 def run_demo(out_dir='captionlab-demo', # report folder (created)
-             n_train: int = DEMO_SCENES, # training + validation scenes (seed 0)
+             n_train: int = DEMO_SCENES, # training + validation scenes (world 0), after any `holdout` left some out
              n_test: int = 300, # test scenes (world `DEMO_TEST_WORLD`, never seen in training)
              epochs: int = DEMO_EPOCHS, # the length of the plan (early stopping may end it sooner)
              cfg=None, # `TrainConfig` (default: `DEMO_TRAIN` with `epochs`)
@@ -336,7 +336,7 @@ def run_demo(out_dir='captionlab-demo', # report folder (created)
             ) -> Path: # the report folder
     "ShapesWorld → ShapesEncoder features → train → evaluate on unseen scenes → report folder."
     import dataclasses, torch
-    from captionlab.shapes import make_shapes_world, shapes_records, shows_any, world_scene
+    from captionlab.shapes import make_shapes_world, scenes_for, shapes_records, shows_any, world_scene
     from captionlab.features import StoreMismatchError
     from captionlab.training import TrainConfig
     t0, out = time.time(), Path(out_dir)
@@ -346,9 +346,11 @@ def run_demo(out_dir='captionlab-demo', # report folder (created)
     _demo_folder(out, overwrite)
     say(f"drawing ShapesWorld: {n_train} training scenes (world 0), {n_test} test scenes (world {DEMO_TEST_WORLD})")
     held = sorted({tuple(h) for h in holdout})
-    if held: say(f"kept out of training: every scene with a {', '.join(' '.join(h) for h in held)}")
+    n_draw = scenes_for(n_train, 0, held) # with a hold-out, more scenes: n_train of them show no held-out pair
+    if held: say(f"kept out of training: every scene with a {', '.join(' '.join(h) for h in held)} "
+                 f"({n_draw - n_train} of the first {n_draw} scenes of world 0)")
     recs, feats = {}, {}
-    for name, n, world in (('train', n_train, 0), ('test', n_test, DEMO_TEST_WORLD)):
+    for name, n, world in (('train', n_draw, 0), ('test', n_test, DEMO_TEST_WORLD)):
         d, hold = out/'data'/name, held if name == 'train' else []
         r = shapes_records(d) if (d/'shapes.json').exists() else []
         # a world fits when it has n scenes, exactly those that show a held-out pair are kept out ('test'), and
@@ -356,7 +358,7 @@ def run_demo(out_dir='captionlab-demo', # report folder (created)
         redraw = (len(r) != n or any((x.split == 'test') != shows_any(x.meta['objects'], hold) for x in r)
                   or any(list(x.captions) != world_scene(world, i)[1] for i, x in enumerate(r[:20])))
         if redraw: shutil.rmtree(d, ignore_errors=True); make_shapes_world(d, n, seed=world, holdout=hold); r = shapes_records(d)
-        recs[name] = r
+        recs[name] = r = [x for x in r if x.split != 'test'] if hold else r # a held-out scene is never encoded
         say(f"encoding the {name} images with the pre-trained ShapesEncoder (frozen)")
         try: feats[name] = extract(r, out/'features'/name, 'shapes-cnn', progress=progress, overwrite=redraw)
         except StoreMismatchError: # features of another encoder or another world: the demo owns them, so it re-encodes

@@ -18,7 +18,7 @@ from .data import ImageRecord, clean_caption, load_karpathy_json
 # %% auto #0
 __all__ = ['COLOURS', 'SHAPES', 'SIZES', 'RGB', 'SIZE_FRAC', 'INVERSE', 'sample_scene', 'draw_object', 'render_scene', 'relation',
            'relation_holds', 'scene_captions', 'match_mentions', 'world_scene', 'shows_any', 'make_shapes_world',
-           'shapes_records', 'object_masks', 'cell_cover', 'cell_labels', 'show_scenes']
+           'shapes_records', 'scenes_for', 'object_masks', 'cell_cover', 'cell_labels', 'show_scenes']
 
 # %% ../nbs/01_shapes.ipynb #0d57c77c
 COLOURS = ['red', 'green', 'blue', 'yellow', 'purple', 'orange']
@@ -190,6 +190,24 @@ def shapes_records(out_dir:str|Path)->list[ImageRecord]:
     out = Path(out_dir)
     if not (out/'shapes.json').exists(): raise FileNotFoundError(f"no ShapesWorld at {out}: run make_shapes_world({str(out)!r}) first")
     return load_karpathy_json(out/'shapes.json', out/'images')
+
+# %% ../nbs/01_shapes.ipynb #c1a0f3e2
+def scenes_for(n_kept:int, # scenes wanted that show none of the held-out pairs
+               seed:int=0, # the world's seed
+               holdout:tuple=(), # (colour, shape) pairs kept out of training
+               size:int=224, # image side in pixels
+               max_objects:int=3, # objects per scene: 1 to this
+              )->int: # scenes to draw: the first this many of world `seed`
+    "How many scenes `make_shapes_world` must draw so that `n_kept` of them show none of the `holdout` pairs."
+    held = {tuple(h) for h in holdout}
+    if not held: return n_kept
+    if len(held & {(c, s) for c in COLOURS for s in SHAPES}) == len(COLOURS) * len(SHAPES):
+        raise ValueError("every colour+shape pair is held out: no scene would be left to train on")
+    kept = i = 0
+    while kept < n_kept:
+        kept += not shows_any(world_scene(seed, i, size, max_objects)[0], held); i += 1
+    return i
+
 
 # %% ../nbs/01_shapes.ipynb #8877b9d1
 def object_masks(objs:list[dict], size:int=224)->np.ndarray:
