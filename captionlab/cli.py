@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default) or the best CIDEr-D of greedy captions of the validation scenes")
     p.add_argument('--holdout', type=_pairs, default=(), metavar='COLOUR:SHAPE,...',
                    help='colour+shape pairs kept out of training, scored apart on the test scenes that show them '
-                        '(e.g. purple:circle,green:square)')
+                        '(the test world is drawn on until 200 do; e.g. purple:circle,green:square)')
     p.add_argument('--no-meteor', action='store_true', help='skip METEOR (saves the Java start-up)')
     p.add_argument('--threads', type=int, default=0, help='torch CPU threads (default 0: torch\'s default, one per core)')
     p.add_argument('--overwrite', action='store_true', help='rebuild the whole folder, scenes and features included')

@@ -12,9 +12,10 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['SHAPES_NOTE', 'DEMO_DECODER', 'DEMO_TRAIN', 'DEMO_EPOCHS', 'DEMO_SCENES', 'DEMO_TEST_WORLD', 'DEMO_POSITIONS',
-           'COMPOSITIONAL_BAR', 'DEMO_MARK', 'load_records', 'is_shapesworld', 'default_min_freq', 'default_encoder',
-           'extract', 'train_run', 'open_model', 'evaluate_run', 'Captioned', 'looks_like_shapesworld',
-           'caption_images', 'save_attention', 'run_demo', 'demo_summary', 'save_model', 'train_flickr30k']
+           'COMPOSITIONAL_BAR', 'COMPOSITIONAL_SCENES', 'DEMO_MARK', 'load_records', 'is_shapesworld',
+           'default_min_freq', 'default_encoder', 'extract', 'train_run', 'open_model', 'evaluate_run', 'Captioned',
+           'looks_like_shapesworld', 'caption_images', 'save_attention', 'run_demo', 'demo_summary', 'save_model',
+           'train_flickr30k']
 
 # %% ../nbs/07b_pipeline.ipynb #d9afe7a2
 def load_records(data: str, # see the table above
@@ -186,6 +187,7 @@ def evaluate_run(ckpt, # a checkpoint folder (`best/`...) or a saved `CaptionMod
                  seen_ok: bool = False, # allow images the checkpoint trained or validated on
                  device=None, # default: CUDA when present
                  holdout=(), # ShapesWorld (colour, shape) pairs kept out of training: scored apart (`compositional`)
+                 more=(), # more test scenes, for the `holdout` test only (scored with beam 3, like the bar)
                 ) -> dict:
     "Score a checkpoint or saved `CaptionModel` on `records`; write metrics.json, captions.json, gallery.png and attention pictures."
     import torch
@@ -198,9 +200,9 @@ def evaluate_run(ckpt, # a checkpoint folder (`best/`...) or a saved `CaptionMod
     m = open_model(ckpt, encoder=False, device=device) # features in, captions out: no encoder needed
     splits = m.splits # None for a checkpoint from before splits were recorded
     trained_on = set(splits['train']) | set(splits['val']) if splits else set()
-    seen = [r.image_id for r in records if r.image_id in trained_on]
+    seen = [r.image_id for r in list(records) + list(more) if r.image_id in trained_on]
     if seen and not seen_ok:
-        raise ValueError(f"{len(seen)} of the {len(records)} images to score were used to train or validate {ckpt} "
+        raise ValueError(f"{len(seen)} of the {len(records) + len(more)} images to score were used to train or validate {ckpt} "
                          f"(e.g. {', '.join(seen[:3])}): their scores would overstate the model. Score its test images "
                          "(--split test), or ask for seen images by name (--split train / --split val)")
     plt = _pyplot()
@@ -230,9 +232,12 @@ def evaluate_run(ckpt, # a checkpoint folder (`best/`...) or a saved `CaptionMod
                   seen_in_training=len(seen) if splits else 'unknown: the checkpoint records no split')
     if q is not None: report['shapes_quality'] = dict(bar=QUALITY_BAR, **q)
     if holdout: # content accuracy on the scenes that show a held-out pair (lesson 06), with beam 3 like the bar
-        c = compositional_accuracy(records, gens.get('beam 3', best), holdout)
+        g3 = dict(gens.get('beam 3', best))
+        if more: g3.update(generate_beams(model, vocab, more, feats, (3,))['beam 3'])
+        c, inside = compositional_accuracy(list(records) + list(more), g3, holdout), compositional_accuracy(records, g3, holdout)
         report['compositional'] = dict(c, bar=COMPOSITIONAL_BAR,
-                                       passed=c['n_scenes'] > 0 and c['content_accuracy'] >= COMPOSITIONAL_BAR)
+                                       passed=c['n_scenes'] > 0 and c['content_accuracy'] >= COMPOSITIONAL_BAR,
+                                       in_test_set={k: inside[k] for k in ('n_scenes', 'content_accuracy')})
     (out/'metrics.json').write_text(json.dumps(report, indent=2, default=float))
     if failed is not None: raise failed
     return report
@@ -307,6 +312,7 @@ DEMO_SCENES = 4000 # training + validation scenes (world 0)
 DEMO_TEST_WORLD = 3 # the test scenes' world: a seed never used to train or to choose the recipe
 DEMO_POSITIONS = 8. # cell positions scaled 0..8 appended to the features (lesson 02c)
 COMPOSITIONAL_BAR = 0.80 # content accuracy on test scenes with a held-out colour+shape pair
+COMPOSITIONAL_SCENES = 200 # with a hold-out, the test world is drawn until this many scenes show a held-out pair
 DEMO_MARK = '.captionlab-demo' # the file that says a folder is a demo's own
 
 def _demo_folder(out: Path, overwrite: bool):
@@ -333,6 +339,7 @@ def run_demo(out_dir='captionlab-demo', # report folder (created)
              seed: int|None = None, # training seed: initial weights, batch order, dropout (default `TrainConfig`'s)
              holdout: tuple = (), # (colour, shape) pairs kept out of training and scored apart, e.g. (('purple', 'circle'),)
              select: str|None = None, # 'loss' or 'cider': what picks the checkpoint (default `TrainConfig`'s, 'loss')
+             n_compositional: int = COMPOSITIONAL_SCENES, # with a hold-out: test scenes that show a held-out pair
             ) -> Path: # the report folder
     "ShapesWorld → ShapesEncoder features → train → evaluate on unseen scenes → report folder."
     import dataclasses, torch
@@ -349,8 +356,11 @@ def run_demo(out_dir='captionlab-demo', # report folder (created)
     n_draw = scenes_for(n_train, 0, held) # with a hold-out, more scenes: n_train of them show no held-out pair
     if held: say(f"kept out of training: every scene with a {', '.join(' '.join(h) for h in held)} "
                  f"({n_draw - n_train} of the first {n_draw} scenes of world 0)")
+    # with a hold-out the test world goes on past n_test, until n_compositional scenes show a held-out pair: those
+    # past n_test are scored for the compositional test only
+    n_tdraw = max(n_test, scenes_for(n_compositional, DEMO_TEST_WORLD, held, showing=True)) if held else n_test
     recs, feats = {}, {}
-    for name, n, world in (('train', n_draw, 0), ('test', n_test, DEMO_TEST_WORLD)):
+    for name, n, world in (('train', n_draw, 0), ('test', n_tdraw, DEMO_TEST_WORLD)):
         d, hold = out/'data'/name, held if name == 'train' else []
         r = shapes_records(d) if (d/'shapes.json').exists() else []
         # a world fits when it has n scenes, exactly those that show a held-out pair are kept out ('test'), and
@@ -358,7 +368,9 @@ def run_demo(out_dir='captionlab-demo', # report folder (created)
         redraw = (len(r) != n or any((x.split == 'test') != shows_any(x.meta['objects'], hold) for x in r)
                   or any(list(x.captions) != world_scene(world, i)[1] for i, x in enumerate(r[:20])))
         if redraw: shutil.rmtree(d, ignore_errors=True); make_shapes_world(d, n, seed=world, holdout=hold); r = shapes_records(d)
-        recs[name] = r = [x for x in r if x.split != 'test'] if hold else r # a held-out scene is never encoded
+        if hold: r = [x for x in r if x.split != 'test'] # a held-out scene is never encoded
+        if name == 'test': r = r[:n_test] + [x for x in r[n_test:] if shows_any(x.meta['objects'], held)]
+        recs[name] = r
         say(f"encoding the {name} images with the pre-trained ShapesEncoder (frozen)")
         try: feats[name] = extract(r, out/'features'/name, 'shapes-cnn', progress=progress, overwrite=redraw)
         except StoreMismatchError: # features of another encoder or another world: the demo owns them, so it re-encodes
@@ -371,12 +383,13 @@ def run_demo(out_dir='captionlab-demo', # report folder (created)
     res, _ = train_run(recs, feats['train'], out/'run', cfg, dec or DEMO_DECODER, progress=progress,
                        cell_positions=DEMO_POSITIONS, test=test)
     cider = '' if res.best_cider is None else f", CIDEr {res.best_cider:.2f}"
-    say(f"best epoch {res.best_epoch + 1} (validation loss {res.best_val:.3f}{cider}); evaluating on {len(test)} unseen scenes")
+    say(f"best epoch {res.best_epoch + 1} (validation loss {res.best_val:.3f}{cider}); evaluating on {len(test[:n_test])} unseen scenes"
+        + (f" (and {len(test) - n_test} more with a held-out pair)" if len(test) > n_test else ''))
     if (out/'checkpoint').exists(): shutil.rmtree(out/'checkpoint')
     shutil.copytree(out/'run'/'best', out/'checkpoint')
     shutil.copy(out/'run'/'loss.png', out/'loss.png')
-    rep = evaluate_run(out/'checkpoint', test, feats['test'], out, beams=(1, 3), meteor=(3,) if meteor else False,
-                       holdout=held) # METEOR (slow) for the beam the summary prints
+    rep = evaluate_run(out/'checkpoint', test[:n_test], feats['test'], out, beams=(1, 3), meteor=(3,) if meteor else False,
+                       holdout=held, more=test[n_test:]) # METEOR (slow) for the beam the summary prints
     rep['time_s'] = round(time.time() - t0, 1); rep['history'] = res.history
     (out/'metrics.json').write_text(json.dumps(rep, indent=2, default=float))
     save_model(out/'checkpoint', out/'model', rep)
@@ -401,8 +414,10 @@ def demo_summary(rep: dict, out: Path) -> str:
                   f"  attention grounding: most-attended cell in the named object for {qq['grounding_hit']:.1%} of object words "
                   f"(chance {q['grounding']['chance']:.1%}; {met('grounding_hit')})"]
     if c := rep.get('compositional'):
+        ins = c.get('in_test_set')
+        part = f"; {ins['content_accuracy']:.1%} on the {ins['n_scenes']} of them among the {rep['n_images']}" if ins else ''
         lines += [f"  unseen combinations ({', '.join(' '.join(h) for h in c['holdout'])}): content accuracy "
-                  f"{c['content_accuracy']:.1%} on the {c['n_scenes']} test scenes that show one "
+                  f"{c['content_accuracy']:.1%} on the {c['n_scenes']} test scenes that show one{part} "
                   f"(bar {c['bar']:.0%}: {'met' if c['passed'] else 'NOT met'})"]
     lines += [f"report:     {out.resolve()}", f"  metrics:  {(out/'metrics.json').resolve()}",
               f"  gallery:  {(out/'gallery.png').resolve()}", f"  attention: {(out/'attention_0.png').resolve()} ...",

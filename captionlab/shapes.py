@@ -192,20 +192,23 @@ def shapes_records(out_dir:str|Path)->list[ImageRecord]:
     return load_karpathy_json(out/'shapes.json', out/'images')
 
 # %% ../nbs/01_shapes.ipynb #c1a0f3e2
-def scenes_for(n_kept:int, # scenes wanted that show none of the held-out pairs
+def scenes_for(n:int, # scenes wanted that show none of the held-out pairs (with `showing`: that show one)
                seed:int=0, # the world's seed
                holdout:tuple=(), # (colour, shape) pairs kept out of training
                size:int=224, # image side in pixels
                max_objects:int=3, # objects per scene: 1 to this
+               showing:bool=False, # count the scenes that show a held-out pair instead (a compositional test set)
               )->int: # scenes to draw: the first this many of world `seed`
-    "How many scenes `make_shapes_world` must draw so that `n_kept` of them show none of the `holdout` pairs."
+    "How many scenes `make_shapes_world` must draw so that `n` of them show none (or, `showing`, one) of the `holdout` pairs."
     held = {tuple(h) for h in holdout}
-    if not held: return n_kept
-    if len(held & {(c, s) for c in COLOURS for s in SHAPES}) == len(COLOURS) * len(SHAPES):
+    if not held:
+        if showing: raise ValueError("showing=True counts scenes with a held-out pair: give the pairs (holdout)")
+        return n
+    if not showing and len(held & {(c, s) for c in COLOURS for s in SHAPES}) == len(COLOURS) * len(SHAPES):
         raise ValueError("every colour+shape pair is held out: no scene would be left to train on")
-    kept = i = 0
-    while kept < n_kept:
-        kept += not shows_any(world_scene(seed, i, size, max_objects)[0], held); i += 1
+    got = i = 0
+    while got < n:
+        got += shows_any(world_scene(seed, i, size, max_objects)[0], held) == showing; i += 1
     return i
 
 
