@@ -235,6 +235,8 @@ def _train_command(a):
     from captionlab.pipeline import load_records, train_run, save_model
     from captionlab.features import FeatureStore
     from captionlab.training import read_run
+    if a.deep_word is False and not a.deep_output and not a.resume: # (a resumed run has its own deep output, or not)
+        raise ValueError("--no-deep-word only changes the deep output layer: add --deep-output (lesson 04)")
     recs, feats = load_records(a.data, a.images), FeatureStore.open(a.features)
     recs = [r for r in recs if r.image_id in feats]
     cfg = _train_cfg(a, read_run(a.out)['cfg'] if a.resume else None)
