@@ -98,11 +98,12 @@ DEVICE_HELP = "where to run: 'cpu', 'cuda', 'cuda:1', ... (default: CUDA when pr
 
 def build_parser() -> argparse.ArgumentParser:
     "The `captionlab` argument parser."
-    from captionlab.pipeline import DEMO_SCENES, DEMO_EPOCHS, DEMO_TEST_WORLD # constants only: the pipeline imports torch when it runs
+    from captionlab.pipeline import (DEMO_SCENES, DEMO_EPOCHS, DEMO_TEST_WORLD, # constants only: the pipeline
+                                     COMPOSITIONAL_SCENES) # imports torch when it runs
     ap = argparse.ArgumentParser(prog='captionlab', description='Show, Attend and Tell image captioning: '
                                  'demo, extract, train, evaluate, caption. `captionlab COMMAND --help` for each.')
     sub = ap.add_subparsers(dest='command', required=True, metavar='COMMAND')
-    p = sub.add_parser('demo', help='offline end-to-end demo on ShapesWorld (2-6 min on a 2-core CPU)',
+    p = sub.add_parser('demo', help='offline end-to-end demo on ShapesWorld (2-5.5 min on a 2-core CPU)',
                        description='Draw ShapesWorld, encode it with the shipped ShapesEncoder, train with early stopping, '
                                    'evaluate on scenes from an unseen seed, and write a report folder. Scenes and features '
                                    'already in the folder are reused when they fit, rebuilt when they do not. It takes '
@@ -120,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default) or the best CIDEr-D of greedy captions of the validation scenes")
     p.add_argument('--holdout', type=_pairs, default=(), metavar='COLOUR:SHAPE,...',
                    help='colour+shape pairs kept out of training, scored apart on the test scenes that show them '
-                        '(the test world is drawn on until 200 do; e.g. purple:circle,green:square)')
+                        f'(the test world is drawn on until at least {COMPOSITIONAL_SCENES} do; e.g. '
+                        'purple:circle,green:square)')
     p.add_argument('--no-meteor', action='store_true', help='skip METEOR (saves the Java start-up)')
     p.add_argument('--threads', type=int, default=0, help='torch CPU threads (default 0: torch\'s default, one per core)')
     p.add_argument('--overwrite', action='store_true', help='rebuild the whole folder, scenes and features included')

@@ -199,12 +199,14 @@ def scenes_for(n:int, # scenes wanted that show none of the held-out pairs (with
                max_objects:int=3, # objects per scene: 1 to this
                showing:bool=False, # count the scenes that show a held-out pair instead (a compositional test set)
               )->int: # scenes to draw: the first this many of world `seed`
-    "How many scenes `make_shapes_world` must draw so that `n` of them show none (or, `showing`, one) of the `holdout` pairs."
+    "How many scenes `make_shapes_world` must draw so that `n` of them show none (or, `showing`, one) of the pairs."
     held = {tuple(h) for h in holdout}
+    bad = [h for h in held if h[0] not in COLOURS or h[1] not in SHAPES] # a pair no scene can show: never enough
+    if bad: raise ValueError(f"unknown holdout pair(s) {bad}: colours are {COLOURS}, shapes {SHAPES}")
     if not held:
         if showing: raise ValueError("showing=True counts scenes with a held-out pair: give the pairs (holdout)")
         return n
-    if not showing and len(held & {(c, s) for c in COLOURS for s in SHAPES}) == len(COLOURS) * len(SHAPES):
+    if not showing and len(held) == len(COLOURS) * len(SHAPES):
         raise ValueError("every colour+shape pair is held out: no scene would be left to train on")
     got = i = 0
     while got < n:
