@@ -203,8 +203,7 @@ def evaluate_run(ckpt, # a checkpoint folder (`best/`...) or a saved `CaptionMod
     seen = [r.image_id for r in list(records) + list(more) if r.image_id in trained_on]
     if seen and not seen_ok:
         raise ValueError(f"{len(seen)} of the {len(records) + len(more)} images to score were used to train or validate "
-                         f"{ckpt} "
-                         f"(e.g. {', '.join(seen[:3])}): their scores would overstate the model. Score its test images "
+                         f"{ckpt} (e.g. {', '.join(seen[:3])}): their scores would overstate the model. Score its test images "
                          "(--split test), or ask for seen images by name (--split train / --split val)")
     plt = _pyplot()
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
@@ -391,14 +390,14 @@ def run_demo(out_dir='captionlab-demo', # report folder (created)
     res, _ = train_run(recs, feats['train'], out/'run', cfg, dec or DEMO_DECODER, progress=progress,
                        cell_positions=DEMO_POSITIONS, test=test[:n_test]) # the test split: the scenes every score uses
     cider = '' if res.best_cider is None else f", CIDEr {res.best_cider:.2f}"
-    more = f" (and {len(test) - n_test} more with a held-out pair)" if len(test) > n_test else ''
+    extra = f" (and {len(test) - n_test} more with a held-out pair)" if len(test) > n_test else ''
     say(f"best epoch {res.best_epoch + 1} (validation loss {res.best_val:.3f}{cider}); "
-        f"evaluating on {len(test[:n_test])} unseen scenes{more}")
+        f"evaluating on {len(test[:n_test])} unseen scenes{extra}")
     if (out/'checkpoint').exists(): shutil.rmtree(out/'checkpoint')
     shutil.copytree(out/'run'/'best', out/'checkpoint')
     shutil.copy(out/'run'/'loss.png', out/'loss.png')
-    rep = evaluate_run(out/'checkpoint', test[:n_test], feats['test'], out, beams=(1, 3),
-                       meteor=(3,) if meteor else False, holdout=held, more=test[n_test:]) # METEOR (slow) for the beam the summary prints
+    rep = evaluate_run(out/'checkpoint', test[:n_test], feats['test'], out, beams=(1, 3), holdout=held,
+                       meteor=(3,) if meteor else False, more=test[n_test:]) # METEOR (slow): the summary's beam
     rep['time_s'] = round(time.time() - t0, 1); rep['history'] = res.history
     (out/'metrics.json').write_text(json.dumps(rep, indent=2, default=float))
     save_model(out/'checkpoint', out/'model', rep)

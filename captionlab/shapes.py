@@ -154,6 +154,13 @@ def shows_any(objs:list[dict], # a scene's objects (`record.meta['objects']`)
     "Does the scene show an object of one of these colour+shape pairs?"
     return any((o['colour'], o['shape']) in pairs for o in objs)
 
+def _held_pairs(holdout)->set:
+    "The (colour, shape) pairs of `holdout` as a set; a pair no scene can show is an error."
+    held = {tuple(h) for h in holdout}
+    bad = [h for h in held if h[0] not in COLOURS or h[1] not in SHAPES]
+    if bad: raise ValueError(f"unknown holdout pair(s) {bad}: colours are {COLOURS}, shapes {SHAPES}")
+    return held
+
 def make_shapes_world(out_dir:str|Path, # folder to write `images/` and `shapes.json` into
                       n_images:int=3000, # number of scenes
                       seed:int=0, # same seed → same files
@@ -163,10 +170,8 @@ def make_shapes_world(out_dir:str|Path, # folder to write `images/` and `shapes.
                       n_workers:int|None=None, # processes drawing images (default: all cores)
                      )->Path: # path of shapes.json
     "Write a ShapesWorld: PNG images and a Karpathy-style JSON with captions, splits and object boxes."
+    held = _held_pairs(holdout)
     out = Path(out_dir); (out/'images').mkdir(parents=True, exist_ok=True)
-    held = {tuple(h) for h in holdout}
-    bad = [h for h in held if h[0] not in COLOURS or h[1] not in SHAPES]
-    if bad: raise ValueError(f"unknown holdout pair(s) {bad}: colours are {COLOURS}, shapes {SHAPES}")
     images = []
     for i in range(n_images):
         objs, caps = world_scene(seed, i, size, max_objects)
@@ -200,9 +205,7 @@ def scenes_for(n:int, # scenes wanted that show none of the held-out pairs (with
                showing:bool=False, # count the scenes that show a held-out pair instead (a compositional test set)
               )->int: # scenes to draw: the first this many of world `seed`
     "How many scenes `make_shapes_world` must draw so that `n` of them show none (or, `showing`, one) of the pairs."
-    held = {tuple(h) for h in holdout}
-    bad = [h for h in held if h[0] not in COLOURS or h[1] not in SHAPES] # a pair no scene can show: never enough
-    if bad: raise ValueError(f"unknown holdout pair(s) {bad}: colours are {COLOURS}, shapes {SHAPES}")
+    held = _held_pairs(holdout) # a pair no scene can show would never be enough
     if not held:
         if showing: raise ValueError("showing=True counts scenes with a held-out pair: give the pairs (holdout)")
         return n
