@@ -15,16 +15,17 @@ import argparse
 from pathlib import Path
 from captionlab.shapes import make_shapes_world, shapes_records, scenes_for, shows_any
 from captionlab.pipeline import extract, evaluate_run
+from captionlab.cli import _pairs # the parser of `captionlab demo --holdout`
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('models', nargs='+', help='model or checkpoint folders trained with the hold-out')
     p.add_argument('--world', type=int, default=7, help='the world to draw (a seed no model saw or was chosen on)')
     p.add_argument('--n-held', type=int, default=1000, help='scenes that show a held-out pair')
-    p.add_argument('--holdout', default='purple:circle,green:square', help='COLOUR:SHAPE,... as the models had')
+    p.add_argument('--holdout', type=_pairs, default='purple:circle,green:square', help='COLOUR:SHAPE,... as the models had')
     p.add_argument('--out', default='/tmp/fresh_world', help='world, features and one report folder per model')
     a = p.parse_args()
-    held = sorted(tuple(x.split(':')) for x in a.holdout.split(','))
+    held = sorted(a.holdout)
     out = Path(a.out); n = scenes_for(a.n_held, a.world, held, showing=True)
     if not (out/'data'/'shapes.json').exists(): make_shapes_world(out/'data', n, seed=a.world)
     recs = shapes_records(out/'data')
