@@ -26,10 +26,10 @@ import torch
 import torch.nn.functional as F
 from captionlab import decoder as D
 from captionlab.shapes import make_shapes_world
-from captionlab.pipeline import load_records, extract, DEMO_DECODER, DEMO_TRAIN, DEMO_POSITIONS
+from captionlab.pipeline import (load_records, extract, default_min_freq, DEMO_DECODER, DEMO_TRAIN, DEMO_EPOCHS,
+                                 DEMO_POSITIONS)
 from captionlab.features import CellPositions, preload
-from captionlab.data import Vocab, CaptionDataset, split_records
-from captionlab.data import PAD
+from captionlab.data import PAD, Vocab, CaptionDataset, split_records
 from captionlab.decoder import DecoderConfig, CaptionDecoder, _DeferredGrads
 from captionlab.training import TrainConfig, make_loader, caption_loss
 
@@ -113,14 +113,15 @@ def reference(rev):
     return mod.CaptionDecoder, mod.DecoderConfig
 
 def batches(data, n):
-    "The first n training batches of the demo (seed 42), and the vocabulary size and feature width."
+    "The first n training batches of the demo (its default seed), and the vocabulary size and feature width."
     if not (data/'data'/'shapes.json').exists(): make_shapes_world(data/'data', 4000, seed=0)
     recs = load_records(data/'data')
     fs = extract(recs, data/'features', 'shapes-cnn', progress=False)
-    sp = split_records(recs, val_frac=0.1, seed=42, n_test=0)
-    vocab = Vocab.build([c for r in sp['train'] for c in r.captions], min_freq=1)
+    cfg = TrainConfig(epochs=DEMO_EPOCHS, **DEMO_TRAIN)
+    # what `captionlab.pipeline.train_run` builds for the demo (its test world is apart: no test split here)
+    sp = split_records(recs, val_frac=0.1, seed=cfg.seed, n_test=0)
+    vocab = Vocab.build([c for r in sp['train'] for c in r.captions], min_freq=default_min_freq(recs))
     feats = preload(CellPositions(fs, DEMO_POSITIONS), [r.image_id for r in sp['train']])
-    cfg = TrainConfig(epochs=9, **DEMO_TRAIN)
     ds = CaptionDataset(sp['train'], feats, vocab, cfg.max_len)
     C = feats[sp['train'][0].image_id].shape[1]
     return [b for _, b in zip(range(n), make_loader(ds, cfg))], len(vocab), C
