@@ -36,7 +36,8 @@ def main():
         c, q = rep['compositional'], rep['shapes_quality']['quality']
         print(f"{m}: world {a.world}: held-out pairs {c['content_accuracy']:.1%} of {c['n_scenes']} scenes "
               f"({c['in_test_set']['content_accuracy']:.1%} of the {c['in_test_set']['n_scenes']} among the first 300); "
-              f"the other {c['n_others']} of the 300: {c['others']:.1%}; grounding {q['grounding_hit']:.1%}, "
+              f"the other {c['n_others']} of the 300: {c['others']:.1%}; all 300: content {q['content_accuracy']:.1%}, "
+              f"grounding {q['grounding_hit']:.1%}, "
               f"relation {q['relation_accuracy']:.1%}", flush=True)
 
 if __name__ == '__main__': main()
