@@ -52,7 +52,7 @@ from captionlab.data import PAD, Vocab, CaptionDataset, collate_captions, split_
 from captionlab.decoder import CaptionDecoder, DecoderConfig
 from captionlab.training import train, caption_loss, TrainConfig
 from captionlab.features import CellPositions
-from captionlab.model import register_decoder
+from captionlab.decoder import register_decoder
 
 RUNS = { # name -> (decoder overrides, training overrides), applied on top of the demo's settings
     'demo': ({}, {'sched': 'cos'}),      # the demo as it is

@@ -13,8 +13,9 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'SPLITS_FORMAT', 'BUILTIN_KIND', 'CheckpointError', 'decoder_kind_of', 'decoder_types',
-           'resolve_checkpoint', 'recover_checkpoint', 'remove_checkpoint', 'split_ids', 'save_checkpoint',
-           'read_checkpoint_config', 'read_checkpoint_splits', 'load_weights', 'load_checkpoint', 'load_train_state']
+           'resolve_checkpoint', 'recover_checkpoint', 'remove_checkpoint', 'split_ids', 'write_splits', 'read_splits',
+           'save_checkpoint', 'read_checkpoint_config', 'read_checkpoint_splits', 'load_weights', 'load_checkpoint',
+           'load_train_state']
 
 # %% ../nbs/05b_checkpoint.ipynb #ea055e4f
 import torch
@@ -24,7 +25,7 @@ from safetensors.torch import save_file, load_file
 
 # %% ../nbs/05b_checkpoint.ipynb #7a6f6585
 from .data import Vocab
-from .decoder import CaptionDecoder, DecoderConfig
+from .decoder import CaptionDecoder, DecoderConfig, DECODERS
 
 # %% ../nbs/05b_checkpoint.ipynb #eaf140d4
 CHECKPOINT_FORMAT = 'captionlab-checkpoint'
@@ -36,28 +37,20 @@ class CheckpointError(Exception):
 
 def _unwrap(model: nn.Module) -> nn.Module: return model.module if hasattr(model, 'module') else model
 
-def _registry() -> dict:
-    "kind → (decoder class, config dataclass): `captionlab.model.DECODERS` (imported late: it imports us)."
-    from captionlab.model import DECODERS
-    return DECODERS
-
-def _loaded() -> bool: return 'captionlab.model' in sys.modules # else nothing but the built-in kind is registered
-
 def decoder_kind_of(cls: type, # a decoder class
                    ) -> str:
     "The kind a checkpoint records for decoder class `cls`: its registered name, else its qualified name."
-    if cls is CaptionDecoder and not _loaded(): return BUILTIN_KIND # no need to load the registry for it
-    return next((k for k, (c, _) in _registry().items() if c is cls), f'{cls.__module__}.{cls.__qualname__}')
+    return next((k for k, (c, _) in DECODERS.items() if c is cls), f'{cls.__module__}.{cls.__qualname__}')
 
 def _config_class(cls: type) -> type:
     "The config dataclass decoder class `cls` is built from: the registered one, else its `__init__`'s annotation."
-    if _loaded() and (cc := next((cc for c, cc in _registry().values() if c is cls), None)): return cc
+    if cc := next((cc for c, cc in DECODERS.values() if c is cls), None): return cc
     for k in cls.__mro__: # the first `__init__` along the classes whose config parameter names a dataclass
         if (init := k.__dict__.get('__init__')) is None: continue
         try: name, hints = list(inspect.signature(init).parameters)[1], get_type_hints(init)
         except Exception: continue
         if is_dataclass(hints.get(name)): return hints[name]
-    raise CheckpointError(f"which config dataclass does {cls.__name__} take? Register it (captionlab.model."
+    raise CheckpointError(f"which config dataclass does {cls.__name__} take? Register it (captionlab.decoder."
                           f"register_decoder('package.Name', {cls.__name__}, ItsConfig)) or annotate its config "
                           "parameter")
 
@@ -66,11 +59,10 @@ def decoder_types(kind: str, # the kind a checkpoint records
                  ) -> tuple: # (decoder class, config dataclass)
     "What rebuilds a checkpoint's decoder: `decoder_cls`, or the class registered as `kind`."
     if decoder_cls is not None: return decoder_cls, _config_class(decoder_cls)
-    if kind == BUILTIN_KIND and not _loaded(): return CaptionDecoder, DecoderConfig
-    if kind not in (reg := _registry()):
+    if kind not in (reg := DECODERS):
         raise CheckpointError(f"this checkpoint holds a decoder of kind {kind!r}, which is not registered here "
                               f"(registered: {', '.join(reg)}): import the code that registers it, or register it:"
-                              f" captionlab.model.register_decoder({kind!r}, TheClass, ItsConfig)"
+                              f" captionlab.decoder.register_decoder({kind!r}, TheClass, ItsConfig)"
                               " (or pass decoder_cls)")
     return reg[kind]
 
@@ -122,6 +114,23 @@ def split_ids(splits: dict|None, # {'train': [...], 'val': [...], 'test': [...]}
     if extra := set(splits) - {'train', 'val', 'test'}: raise ValueError(f"splits has unknown keys {sorted(extra)}")
     return {k: [str(getattr(x, 'image_id', x)) for x in splits.get(k, [])] for k in ('train', 'val', 'test')}
 
+def write_splits(path, # the splits.json to write
+                 splits: dict, # image ids (or records with one) per split
+                ) -> Path:
+    "Write `splits.json`: the one writer of the file, for checkpoints and saved models alike."
+    Path(path).write_text(json.dumps(dict(format=SPLITS_FORMAT, version=1, **split_ids(splits))))
+    return Path(path)
+
+def read_splits(path, # a splits.json written by `write_splits`
+               ) -> dict: # {'train': [...], 'val': [...], 'test': [...]}
+    "Read `splits.json`: the one reader of the file (`CheckpointError` for anything else)."
+    try: s = json.loads(Path(path).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise CheckpointError(f"{path}: unreadable JSON ({e})") from None
+    if not isinstance(s, dict) or s.get('format') != SPLITS_FORMAT:
+        raise CheckpointError(f"{path}: not a captionlab splits file")
+    if s.get('version', 1) > 1: raise CheckpointError(f"{path}: written by a newer captionlab: upgrade to read it")
+    return {k: [str(i) for i in s.get(k, [])] for k in ('train', 'val', 'test')}
+
 # %% ../nbs/05b_checkpoint.ipynb #213fdbd2
 def save_checkpoint(ckpt_dir, # the checkpoint folder to (re)place
                     model: nn.Module, # the decoder (DDP-wrapped is fine); config.json records its kind
@@ -143,8 +152,7 @@ def save_checkpoint(ckpt_dir, # the checkpoint folder to (re)place
         save_file(weights, tmp/'model.safetensors')
         vocab.save(tmp/'vocab.json')
         if state is not None: torch.save(state, tmp/'state.pt')
-        if (splits := split_ids(splits)) is not None:
-            (tmp/'splits.json').write_text(json.dumps(dict(format=SPLITS_FORMAT, version=1, **splits)))
+        if splits is not None: write_splits(tmp/'splits.json', splits)
         files = {f.name: {'bytes': f.stat().st_size, 'sha256': _sha256(f)} for f in sorted(tmp.iterdir())}
         cfg = dict(format=CHECKPOINT_FORMAT, version=1, decoder_kind=decoder_kind_of(type(_unwrap(model))),
                    decoder=asdict(dec_cfg),
@@ -168,6 +176,14 @@ def save_checkpoint(ckpt_dir, # the checkpoint folder to (re)place
     return ckpt_dir
 
 # %% ../nbs/05b_checkpoint.ipynb #e0a7464b
+_CHECKED = {} # folder → the stamps of its files when their hashes were last found right, in this process
+_RACY_NS = 2_000_000_000 # a file changed this soon before a check may keep its stamps after a change: not remembered
+
+def _stamps(d: Path, names) -> tuple|None:
+    "(name, inode, bytes, mtime, ctime) of each file: a write, a copy or a rename changes them."
+    try: return tuple((n, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns) for n in names for s in [(d/n).stat()])
+    except OSError: return None
+
 def _check_folder(d: Path) -> dict:
     if not d.is_dir(): raise CheckpointError(f"{d}: no such checkpoint folder")
     cf = d/'config.json'
@@ -176,12 +192,17 @@ def _check_folder(d: Path) -> dict:
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise CheckpointError(f"{cf}: unreadable JSON ({e}); the file is truncated or corrupt") from None
     if not isinstance(cfg, dict) or cfg.get('format') != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{d}: not a captionlab checkpoint (config.json has no \"format\": \"{CHECKPOINT_FORMAT}\")")
+    names = ['config.json', *cfg.get('files', {})]
+    key, stamps, t0 = d.resolve(), _stamps(d, names), time.time_ns()
+    if stamps is not None and _CHECKED.get(key) == stamps: return cfg # checked before, and not changed since
     for name, info in cfg.get('files', {}).items():
         f = d/name
         if not f.exists(): raise CheckpointError(f"{d}: {name} is missing")
         n = f.stat().st_size
         if n != info['bytes']: raise CheckpointError(f"{f}: {n} bytes, expected {info['bytes']}: the file is truncated or was changed (an interrupted copy?)")
         if _sha256(f) != info['sha256']: raise CheckpointError(f"{f}: contents do not match the recorded SHA-256: the file is corrupt or was changed")
+    if stamps is not None and stamps == _stamps(d, names) and all(t0 - max(s[3:]) > _RACY_NS for s in stamps):
+        _CHECKED[key] = stamps # as git does with its index: files written just before the check are hashed again
     return cfg
 
 def read_checkpoint_config(ckpt_dir) -> dict:
@@ -190,14 +211,11 @@ def read_checkpoint_config(ckpt_dir) -> dict:
 
 def read_checkpoint_splits(ckpt_dir) -> dict|None:
     "The checkpoint's `{'train': [...], 'val': [...], 'test': [...]}` image ids, or None if it has no splits.json."
-    d = resolve_checkpoint(ckpt_dir); cfg = _check_folder(d)
-    if 'splits.json' not in cfg.get('files', {}): return None
-    try: s = json.loads((d/'splits.json').read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{d/'splits.json'}: unreadable JSON ({e})") from None
-    if not isinstance(s, dict) or s.get('format') != SPLITS_FORMAT:
-        raise CheckpointError(f"{d/'splits.json'}: not a captionlab splits file")
-    return {k: list(s.get(k, [])) for k in ('train', 'val', 'test')}
+    d = resolve_checkpoint(ckpt_dir)
+    return _splits_of(d, _check_folder(d))
+
+def _splits_of(d: Path, cfg: dict) -> dict|None:
+    return read_splits(d/'splits.json') if 'splits.json' in cfg.get('files', {}) else None
 
 # %% ../nbs/05b_checkpoint.ipynb #81ccfc08
 def _load_weights(d: Path, model: nn.Module) -> nn.Module:
@@ -221,7 +239,7 @@ def load_weights(ckpt_dir, # a checkpoint folder
 def load_checkpoint(ckpt_dir, # a folder written by `save_checkpoint`
                     device=None, # where to put the model (default: CPU)
                     decoder_cls: type|None = None, # build this class (default: the kind config.json records)
-                   ) -> tuple: # (model in eval mode, vocab, config dict: `'decoder_kind'`, `'decoder'`, `'train'`, `'meta'`)
+                   ) -> tuple: # (model in eval mode, vocab, config dict: `'decoder_kind'`, `'decoder'`, `'train'`, `'meta'`, `'splits'`)
     "Load a checkpoint folder safely (safetensors + JSON): `(model, vocab, cfg)`, the decoder rebuilt by its kind."
     d = resolve_checkpoint(ckpt_dir); cfg = _check_folder(d)
     kind = cfg.get('decoder_kind', BUILTIN_KIND) # checkpoints from before kinds were recorded: CaptionDecoder
@@ -233,7 +251,8 @@ def load_checkpoint(ckpt_dir, # a folder written by `save_checkpoint`
     vocab, V = Vocab.load(d/'vocab.json'), getattr(dec_cfg, 'vocab_size', None)
     if V is not None and len(vocab) != V:
         raise CheckpointError(f"{d}: vocab.json has {len(vocab)} words but the model {V}")
-    cfg = dict(cfg, decoder_kind=kind, decoder=dec_cfg, train=cfg.get('train')) # train: the fields recorded, or None
+    cfg = dict(cfg, decoder_kind=kind, decoder=dec_cfg, train=cfg.get('train'), # train: the fields recorded, or None
+               splits=_splits_of(d, cfg))
     return model.to(device or 'cpu').eval(), vocab, cfg
 
 def load_train_state(ckpt_dir) -> dict:

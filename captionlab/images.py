@@ -52,6 +52,7 @@ def load_image(path:str|Path, # image file
     path, limit = Path(path), MAX_PIXELS if max_pixels is None else max_pixels
     def fail(why): return ImageError(f"cannot read image {path}: {why}")
     try:
+        if path.is_dir(): raise fail("it is a folder, not an image file")
         if path.stat().st_size == 0: raise fail("the file is empty (0 bytes)")
         with Image.open(path) as img:  # reads the header only; PIL refuses over 2 × Image.MAX_IMAGE_PIXELS here
             if limit and img.width * img.height > limit:
