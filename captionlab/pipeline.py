@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SHAPES_NOTE', 'DEMO_DECODER', 'DEMO_TRAIN', 'DEMO_EPOCHS', 'DEMO_SCENES', 'DEMO_TEST_WORLD', 'DEMO_POSITIONS',
+__all__ = ['IMAGE_SUFFIXES', 'DEMO_DECODER', 'DEMO_TRAIN', 'DEMO_EPOCHS', 'DEMO_SCENES', 'DEMO_TEST_WORLD', 'DEMO_POSITIONS',
            'COMPOSITIONAL_BAR', 'COMPOSITIONAL_SCENES', 'DEMO_MARK', 'load_records', 'is_shapesworld',
-           'default_min_freq', 'default_encoder', 'extract', 'train_run', 'open_model', 'evaluate_run', 'Captioned',
-           'looks_like_shapesworld', 'caption_images', 'save_attention', 'run_demo', 'demo_summary', 'save_model',
-           'train_flickr30k']
+           'default_min_freq', 'default_encoder', 'extract', 'train_run', 'open_model', 'evaluate_run', 'image_files',
+           'caption_images', 'save_attention', 'run_demo', 'demo_summary', 'save_model', 'train_flickr30k']
 
 # %% ../nbs/07b_pipeline.ipynb #d9afe7a2
 def load_records(data: str, # see the table above
@@ -112,6 +111,8 @@ def train_run(records, # all images (a `test` split, if any, is held out)
               dec: dict|None = None, # DecoderConfig fields other than vocab_size and enc_dim (None values: defaults)
               min_freq: int|None = None, # vocabulary: keep words seen this often (None: `default_min_freq`)
               val_frac: float = 0.1, # share of non-test images for validation
+              split_seed: int = 42, # seed of the split a source without its own draws (not the training seed, so
+                                    # every training seed is validated and tested on the same images)
               resume: bool = False, # continue out_dir/last (vocabulary, split and decoder from the checkpoint)
               progress: bool = True, # progress bars
               cell_positions: float|None = None, # append each cell's (row, column), scaled 0..this (None or 0: no)
@@ -127,7 +128,7 @@ def train_run(records, # all images (a `test` split, if any, is held out)
     cfg = cfg or TrainConfig()
     if resume: vocab, sp, dec, cell_positions, min_freq = _resume_state(out_dir, records, feats, dec, min_freq, cell_positions)
     else:
-        sp = split_records(records, val_frac=val_frac, seed=cfg.seed, n_test=0 if test is not None else None)
+        sp = split_records(records, val_frac=val_frac, seed=split_seed, n_test=0 if test is not None else None)
         if test is not None: sp['test'] = list(test)
         if min_freq is None: min_freq = default_min_freq(records)
         vocab = Vocab.build([c for r in sp['train'] for c in r.captions], min_freq=min_freq)
@@ -168,16 +169,19 @@ def open_model(ckpt, # a checkpoint folder (`best/`...), a saved `CaptionModel` 
     from captionlab.checkpoint import CheckpointError, resolve_checkpoint
     from captionlab.model import CaptionModel
     d = resolve_checkpoint(ckpt)
-    if d.is_dir(): return CaptionModel.from_pretrained(d, encoder=encoder, weights=weights, device=device)
+    if d.is_dir():
+        m = CaptionModel.from_pretrained(d, encoder=encoder, weights=weights, device=device)
+        m.source = str(ckpt); return m # where it came from, for reports
     if d.exists() or str(ckpt).startswith(('.', '/', '~')) or str(ckpt).count('/') > 1:
         raise CheckpointError(f"{ckpt}: no checkpoint or saved model folder there")
-    try: return CaptionModel.from_pretrained(str(ckpt), encoder=encoder, weights=weights, device=device)
+    try: m = CaptionModel.from_pretrained(str(ckpt), encoder=encoder, weights=weights, device=device)
     except CheckpointError: raise
     except (OSError, ValueError) as e: # huggingface_hub's errors when offline or for an unknown repository
         raise CheckpointError(f"{ckpt}: no such folder here, and not loadable from the Hugging Face Hub "
                               f"({type(e).__name__}: {str(e)[:200]})") from None
+    m.source = str(ckpt); return m
 
-def evaluate_run(ckpt, # a checkpoint folder (`best/`...) or a saved `CaptionModel` folder
+def evaluate_run(ckpt, # a checkpoint folder (`best/`...), a saved `CaptionModel` folder, or an open `CaptionModel`
                  records, # test images with their references
                  feats, # their features
                  out_dir, # report folder
@@ -197,7 +201,9 @@ def evaluate_run(ckpt, # a checkpoint folder (`best/`...) or a saved `CaptionMod
                                        QUALITY_BAR, tokenization_info, compositional_accuracy)
     if not records: raise ValueError("no images to score")
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    m = open_model(ckpt, encoder=False, device=device) # features in, captions out: no encoder needed
+    from captionlab.model import CaptionModel
+    m = (ckpt.to(device) if isinstance(ckpt, CaptionModel) else # already open: not read again
+         open_model(ckpt, encoder=False, device=device)) # features in, captions out: no encoder needed
     splits = m.splits # None for a checkpoint from before splits were recorded
     trained_on = set(splits['train']) | set(splits['val']) if splits else set()
     seen = [r.image_id for r in list(records) + list(more) if r.image_id in trained_on]
@@ -228,7 +234,7 @@ def evaluate_run(ckpt, # a checkpoint folder (`best/`...) or a saved `CaptionMod
         except Exception as e: failed = e # raised once metrics.json is written: a picture that fails loses no score
         table, q = scoring.result()
     report = dict(scale='BLEU, METEOR, ROUGE-L on 0-1; CIDEr(-D) on 0-10 (papers multiply all by 100)',
-                  n_images=len(records), checkpoint=str(ckpt), metrics=table, tokenization=tokenization_info(),
+                  n_images=len(records), checkpoint=str(getattr(m, 'source', ckpt)), metrics=table, tokenization=tokenization_info(),
                   seen_in_training=len(seen) if splits else 'unknown: the checkpoint records no split')
     if q is not None: report['shapes_quality'] = dict(bar=QUALITY_BAR, **q)
     if holdout: # content accuracy on the scenes that show a held-out pair (lesson 06), with beam 3 like the bar
@@ -251,62 +257,46 @@ def evaluate_run(ckpt, # a checkpoint folder (`best/`...) or a saved `CaptionMod
     return report
 
 # %% ../nbs/07b_pipeline.ipynb #07f28bcd
-@dataclass
-class Captioned:
-    "One image's result: a caption with its words and attention, or the reason it could not be read."
-    path: Path # the image file
-    caption: str|None = None # the caption (None if the image could not be read)
-    words: list|None = None # its tokens, ending with <eos>
-    alphas: object = None # attention (L, P) for each token
-    error: str|None = None # why the image could not be read
-    note: str|None = None # a warning about the result (e.g. a photograph given to a ShapesWorld model)
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp') # what a folder's images end with
 
-def looks_like_shapesworld(x, # an image as uint8 (3, H, W), e.g. from `CaptionModel.prepare`
-                          ) -> bool:
-    "Is nearly every pixel the ShapesWorld background or one of its six colours (as in a drawn scene)?"
-    import numpy as np
-    from captionlab.shapes import RGB, render_scene
-    bg = render_scene([], 1).getpixel((0, 0))
-    a = x[:, ::4, ::4].permute(1, 2, 0).reshape(-1, 3).int().numpy() # (H/4 * W/4, 3): every 4th pixel
-    pal = np.array([bg, *RGB.values()]) # (7, 3)
-    near = (np.abs(a[:, None] - pal[None]).max(-1) <= 12).any(1) # (H/4 * W/4,)
-    return near.mean() > 0.9
+def image_files(names, # file names, folders (searched recursively) and glob patterns ('photos/*.jpg', '**/*.png')
+               ) -> list: # Paths: each folder's and pattern's images sorted, in the order the names came
+    "The image files that `names` stand for; a name that is none of these is kept, so that reading it says why."
+    import glob
+    out = []
+    for n in map(str, [names] if isinstance(names, (str, Path)) else names):
+        p = Path(n).expanduser()
+        if p.is_dir(): out += sorted(f for f in p.rglob('*') if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file())
+        elif not p.exists() and glob.has_magic(n):
+            hits = sorted(Path(f) for f in glob.glob(str(p), recursive=True))
+            if not hits: raise FileNotFoundError(f"no file matches {n!r}")
+            out += [f for f in hits if not f.is_dir()]
+        else: out.append(p)
+    return out
 
-SHAPES_NOTE = ("this does not look like a ShapesWorld scene, and the checkpoint was trained on ShapesWorld: "
-               "it only knows words for coloured shapes")
-
-def caption_images(paths: list, # image files
-                   ckpt, # checkpoint folder (`save_checkpoint`'s), a saved `CaptionModel`, or a Hub id (`open_model`)
+def caption_images(paths, # image files (any iterable: read as captioning goes), e.g. from `image_files`
+                   ckpt, # checkpoint folder, saved `CaptionModel`, Hub id (`open_model`), or an open `CaptionModel`
                    beam: int = 3, # beam size (1: greedy)
                    weights: str|None = None, # ResNet50 weights (None: the ones the checkpoint was trained with)
                    device=None, # default: CUDA when present
                    batch_size: int = 32, # images encoded and decoded together
-                  ): # yields a `Captioned` per path, in order
+                   attention: bool = True, # keep each word's attention (False: less memory)
+                  ): # yields a `Caption` per path, in order
     "Caption image files with a trained model, a batch at a time; unreadable files give an `error`, not an exception."
     import torch
-    from captionlab.images import ImageError
-    if beam < 1: raise ValueError(f"beam must be 1 (greedy) or more, not {beam}")
-    model = open_model(ckpt, weights=weights, device=device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-    shapes, paths = model.config.encoder_name == 'shapes-cnn', list(paths)
-    for i in range(0, len(paths), batch_size):
-        res, imgs = [], []
-        for p in paths[i:i + batch_size]:
-            try: x = model.prepare(p) # uint8 (3, S, S), upright
-            except ImageError as e: res.append(Captioned(Path(p), error=str(e))); continue
-            res.append(Captioned(Path(p), note=SHAPES_NOTE if shapes and not looks_like_shapesworld(x) else None))
-            imgs.append(x)
-        caps = iter(model.decode(model.features(torch.stack(imgs)), beam) if imgs else [])
-        for r in res:
-            if r.error: continue
-            c = next(caps); r.caption, r.words, r.alphas = c.text, c.words, c.alphas
-        yield from res
+    from captionlab.model import CaptionModel
+    if not isinstance(beam, int) or beam < 1: raise ValueError(f"beam must be 1 (greedy) or more, not {beam!r}")
+    model = ckpt if isinstance(ckpt, CaptionModel) else open_model(
+        ckpt, weights=weights, device=device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    yield from model.stream(paths, beam, batch_size=batch_size, attention=attention, errors='keep')
 
-def save_attention(r: Captioned, # a captioned image (not one with an `error`)
+def save_attention(r, # a `Caption` of an image file (not one with an `error`)
                    path, # the PNG to write
                   ) -> Path:
     "Draw where the model looked for each word of `r`'s caption into `path`."
     from captionlab.evaluation import show_attention
     if r.error: raise ValueError(f"{r.path}: no caption to draw ({r.error})")
+    if r.alphas is None: raise ValueError(f"{r.path}: no attention to draw (a decoder without, or attention=False)")
     _pyplot().close(show_attention(r.path, r.words, r.alphas, path=path))
     return Path(path)
 
@@ -389,7 +379,9 @@ def run_demo(out_dir='captionlab-demo', # report folder (created)
     cfg = dataclasses.replace(cfg, **given) if cfg else TrainConfig(epochs=epochs, **DEMO_TRAIN, **given)
     say(f"training the decoder (early stopping on validation {'CIDEr' if cfg.select == 'cider' else 'loss'})")
     res, _ = train_run(recs, feats['train'], out/'run', cfg, dec or DEMO_DECODER, progress=progress,
-                       cell_positions=DEMO_POSITIONS, test=test[:n_test]) # the test split: the scenes every score uses
+                       cell_positions=DEMO_POSITIONS, test=test[:n_test], # the test split: the scenes every score uses
+                       split_seed=cfg.seed) # the test scenes are a world of their own: the seed also picks the
+                                            # scenes that validate, as it always has in the demo
     cider = '' if res.best_cider is None else f", CIDEr {res.best_cider:.2f}"
     extra = f" (and {len(test) - n_test} more with a held-out pair)" if len(test) > n_test else ''
     say(f"best epoch {res.best_epoch + 1} (validation loss {res.best_val:.3f}{cider}); "
