@@ -285,9 +285,10 @@ def caption(self:CaptionModel, images, # a path, PIL image or (3, H, W) tensor; 
 @patch
 def forward(self:CaptionModel, images:torch.Tensor, # uint8 images (B, 3, S, S), as `prepare` gives them
             tokens:torch.Tensor,                    # (B, T) word ids, starting with <bos>
+            **kwargs,                               # passed to the decoder's forward (e.g. `shrink=False`)
            )->tuple:                                # logits (B, T-1, V) of each next word, attention (B, T-1, P)
     "Teacher-forced: the scores of every next word of `tokens` given the images (the training computation)."
-    return self.decoder(self.features(images), tokens)
+    return self.decoder(self.features(images), tokens, **kwargs)
 
 # %% ../nbs/08_model.ipynb #12a46a85
 _FILES = ['*.json', '*.safetensors', 'README.md'] # all a saved model holds; nothing else is ever downloaded
