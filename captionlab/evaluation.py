@@ -134,12 +134,12 @@ def caption_metrics(hyps: dict, # image id -> generated caption (str)
 # %% ../nbs/06_evaluation.ipynb #98fbc373
 from .images import load_image
 from .data import MAX_LEN, Vocab, ImageRecord, clean_caption
-from .decoder import greedy_decode, beam_search
+from .decoder import Caption, generate_captions
 from .shapes import COLOURS, SHAPES, SIZES, relation_holds, scene_captions, match_mentions, shows_any
 
 # %% ../nbs/06_evaluation.ipynb #ba496eb2
 @torch.no_grad()
-def generate(model, # a `CaptionDecoder`
+def generate(model, # a trained decoder (`CaptionDecoder`, or any the searches drive)
              vocab: Vocab, # its vocabulary
              feats, # `feats[image_id] -> (P, C)` (a feature store or `DictFeatures`)
              image_ids: list, # images to caption
@@ -147,16 +147,15 @@ def generate(model, # a `CaptionDecoder`
              batch_size: int = 64, # images decoded together
              max_len: int = MAX_LEN, # most words per caption
              device=None, # default: the model's device
-            ) -> dict: # image id -> {'caption', 'words', 'alphas' (L, P), 'score'}
-    "Caption `image_ids` from their features (never teacher-forced)."
+             length_norm: bool = True, # beam search ranks by log-probability per word
+             attention: bool = True, # keep each word's attention (False: `alphas` None)
+            ) -> dict: # image id -> `Caption`
+    "Caption `image_ids` from their features (never teacher-forced), a batch at a time through `generate_captions`."
     model.eval(); device = device or next(model.parameters()).device; out = {}
     for i in range(0, len(image_ids), batch_size):
         ids = image_ids[i:i + batch_size]
         x = torch.stack([torch.as_tensor(np.asarray(feats[k]), dtype=torch.float32) for k in ids]).to(device) # (B, P, C)
-        dec = greedy_decode(model, x, max_len=max_len) if beam == 1 else beam_search(model, x, k=beam, max_len=max_len)
-        for k, toks, sc, al in zip(ids, dec.ids, dec.scores, dec.alphas):
-            words = [vocab.itos[t] for t in toks]
-            out[k] = dict(caption=vocab.decode(toks), words=words, alphas=al.float().cpu(), score=float(sc))
+        out.update(zip(ids, generate_captions(model, x, vocab, beam, max_len, length_norm, attention)))
     return out
 
 # %% ../nbs/06_evaluation.ipynb #f09b2ebd
@@ -184,7 +183,7 @@ def score_generated(gens: dict, # {'beam k': `generate`'s output for these recor
     table = {}
     for j, (name, g) in enumerate(gens.items()):
         m = _wants_meteor(meteor, int(name.split()[-1]))
-        table[name] = caption_metrics({i: g[i]['caption'] for i in refs}, refs, meteor=m, verbose=j == 0)
+        table[name] = caption_metrics({i: g[i].text for i in refs}, refs, meteor=m, verbose=j == 0)
     return table
 
 def score_decoding(model, # a `CaptionDecoder`
@@ -205,7 +204,7 @@ def _open_rgb(path):
     return load_image(path)
 
 def show_gallery(records: list, # `ImageRecord`s to show
-                 generated: dict, # from `generate`: image id -> {'caption', ...}
+                 generated: dict, # from `generate`: image id -> `Caption`
                  n: int = 8, # images
                  cols: int = 4, # per row
                  path=None, # save the figure here if given
@@ -218,7 +217,7 @@ def show_gallery(records: list, # `ImageRecord`s to show
     for ax in axs.flat: ax.axis('off')
     for ax, r in zip(axs.flat, recs):
         ax.imshow(_open_rgb(r.path))
-        gt, pred = clean_caption(r.captions[0]), generated[r.image_id]['caption']
+        gt, pred = clean_caption(r.captions[0]), generated[r.image_id].text
         ax.set_title('\n'.join(textwrap.wrap(f'GT: {gt}', 40) + textwrap.wrap(f'pred: {pred}', 40)), fontsize=7.5, loc='left')
     fig.tight_layout()
     if path: fig.savefig(path, dpi=90)
@@ -278,14 +277,14 @@ def attention_explorer(records: list, # `ImageRecord`s
     out, info = W.Output(), W.HTML()
     def draw(*_):
         r, g = recs[pick.value], generated[pick.value]
-        step.max = max(len(g['words']) - 1, 0)
+        step.max = max(len(g.words) - 1, 0)
         t = min(step.value, step.max)
-        words = [f'<b>[{w}]</b>' if i == t else w for i, w in enumerate(g['words'])]
+        words = [f'<b>[{w}]</b>' if i == t else w for i, w in enumerate(g.words)]
         info.value = 'pred: ' + ' '.join(words) + '<br>GT: ' + clean_caption(r.captions[0])
         with out:
             out.clear_output(wait=True)
             img = _open_rgb(r.path); fig, ax = plt.subplots(figsize=(4, 4)); ax.axis('off'); ax.imshow(img)
-            if g['words']: ax.imshow(attention_heatmap(g['alphas'][t], img.size), cmap='jet', alpha=0.5)
+            if g.words: ax.imshow(attention_heatmap(g.alphas[t], img.size), cmap='jet', alpha=0.5)
             plt.show()
     pick.observe(draw, 'value'); step.observe(draw, 'value'); draw()
     return W.VBox([W.HBox([pick, step]), info, out])
@@ -339,7 +338,7 @@ def content_accuracy(records: list, # ShapesWorld records
                      sizes: bool = False, # also require right sizes (the quality bar asks for colour, shape, relation)
                     ) -> float:
     "Share of images whose generated caption is `content_correct`."
-    ok = [content_correct(generated[r.image_id]['caption'], r.meta['objects'], sizes) for r in records if r.image_id in generated]
+    ok = [content_correct(generated[r.image_id].text, r.meta['objects'], sizes) for r in records if r.image_id in generated]
     return sum(ok) / max(len(ok), 1)
 
 # %% ../nbs/06_evaluation.ipynb #d3c0b651
@@ -351,7 +350,7 @@ def relation_accuracy(records: list, # ShapesWorld records
     for r in records:
         objs, g = r.meta['objects'], generated.get(r.image_id)
         if len(objs) < 2 or g is None: continue
-        toks = clean_caption(g['caption']).split()
+        toks = clean_caption(g.text).split()
         obj_at = {s: k for k, _, s in match_mentions(toks, objs, sizes=False)} # None: names no object there
         placed = [p for p in _placements(toks, obj_at) if p is None or p[2] != 'next to']
         stated = [p for p in placed if p is not None and None not in p[:2] and p[0] != p[1]]
@@ -381,15 +380,15 @@ def attention_grounding(records: list, # ShapesWorld records
     hits, mass, chance = [], [], []
     for r in records:
         g = generated.get(r.image_id)
-        if g is None or not g['words']: continue
+        if g is None or not g.words: continue
         objs, size = r.meta['objects'], r.meta['size']
-        grid = int(round(math.sqrt(g['alphas'].shape[1])))
-        for k, ci, si in match_mentions(g['words'], objs):
+        grid = int(round(math.sqrt(g.alphas.shape[1])))
+        for k, ci, si in match_mentions(g.words, objs):
             if k is None: continue
             cover = box_cover(objs[k]['box'], size, grid) # (P,)
-            pos = [ci, si] + ([ci - 1] if ci > 0 and g['words'][ci - 1] in SIZES else [])
+            pos = [ci, si] + ([ci - 1] if ci > 0 and g.words[ci - 1] in SIZES else [])
             for t in pos:
-                a = g['alphas'][t] # (P,)
+                a = g.alphas[t] # (P,)
                 hits.append(bool(cover[a.argmax()] >= min_cover)); mass.append(float((a * cover).sum()))
                 chance.append(float((cover >= min_cover).float().mean()))
     n = len(hits)
@@ -438,7 +437,7 @@ def shapes_quality(model, # a `CaptionDecoder`
     if metrics is not None and generated is None: raise ValueError("metrics= describes generated=: give both")
     g = generated or generate(model, vocab, feats, [r.image_id for r in records], beam=beam)
     refs = {r.image_id: list(r.captions) for r in records} # raw, as coco-caption: the tokenizer prepares them
-    m = metrics or caption_metrics({k: g[k]['caption'] for k in refs}, refs, meteor=meteor, verbose=False)
+    m = metrics or caption_metrics({k: g[k].text for k in refs}, refs, meteor=meteor, verbose=False)
     ceil = caption_metrics(sixth_captions(records), refs, meteor=meteor, verbose=False)
     # content accuracy parses each caption's words (`content_correct` cleans them): no coco-caption score
     q = dict(content_accuracy=content_accuracy(records, g), content_accuracy_with_sizes=content_accuracy(records, g, sizes=True),

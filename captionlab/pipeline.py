@@ -226,8 +226,8 @@ def evaluate_run(ckpt, # a checkpoint folder (`best/`...), a saved `CaptionModel
         plt.close(show_gallery(records, best, n=12, path=out/'gallery.png'))
         multi = [r for r in records if len(r.meta.get('objects', [])) > 1] or records
         for i, r in enumerate(multi[:n_pictures]):
-            plt.close(show_attention(r.path, best[r.image_id]['words'], best[r.image_id]['alphas'], path=out/f'attention_{i}.png'))
-    (out/'captions.json').write_text(json.dumps({k: {b: g[k]['caption'] for b, g in gens.items()} for k in best}, indent=1))
+            plt.close(show_attention(r.path, best[r.image_id].words, best[r.image_id].alphas, path=out/f'attention_{i}.png'))
+    (out/'captions.json').write_text(json.dumps({k: {b: g[k].text for b, g in gens.items()} for k in best}, indent=1))
     with ThreadPoolExecutor(1) as ex: # the scores (their tokenizer and METEOR run in Java) while the pictures are drawn
         scoring, failed = ex.submit(scores), None
         try: pictures()
@@ -250,7 +250,7 @@ def evaluate_run(ckpt, # a checkpoint folder (`best/`...), a saved `CaptionModel
                                        in_test_set={k: inside[k] for k in ('n_scenes', 'content_accuracy')},
                                        n_others=len(records) - inside['n_scenes']) # `others`: the test set's scenes without a pair
         if extra: # their captions, so that the compositional score can be checked from the report
-            caps = {r.image_id: g[r.image_id]['caption'] for r in extra}
+            caps = {r.image_id: g[r.image_id].text for r in extra}
             (out/'compositional_captions.json').write_text(json.dumps(caps, indent=1))
     (out/'metrics.json').write_text(json.dumps(report, indent=2, default=float))
     if failed is not None: raise failed
