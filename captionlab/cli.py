@@ -6,12 +6,12 @@ Docs: https://captionlab.github.io/captionlab/cli.html.md"""
 
 # %% ../nbs/07_cli.ipynb #7ddc9c35
 from __future__ import annotations
-import argparse, sys
+import argparse, csv, json, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['TRAIN_OPTIONS', 'DECODER_OPTIONS', 'DATA_HELP', 'DEVICE_HELP', 'field_defaults', 'build_parser', 'select_split',
-           'main']
+__all__ = ['TRAIN_OPTIONS', 'DECODER_OPTIONS', 'DATA_HELP', 'DEVICE_HELP', 'OUTPUT_FIELDS', 'PROGRESS_MIN', 'field_defaults',
+           'build_parser', 'select_split', 'main', 'output_kind', 'ResultsFile']
 
 # %% ../nbs/07_cli.ipynb #c7c0a002
 def __getattr__(name: str):
@@ -64,7 +64,7 @@ def _train_args(p):
                  att_lambda=('λ of the doubly stochastic attention penalty', float),
                  word_dropout=('share of input words read as <unk> in training (lesson 05), 0 for none', float),
                  label_smoothing=('ε of label smoothing in the training loss (lesson 05), 0 for none', float),
-                 grad_clip=('gradient norm clipping, 0 for none', float), seed=('seed of the split, weights and order', int),
+                 grad_clip=('gradient norm clipping, 0 for none', float), seed=('training seed: initial weights, batch order, dropout', int),
                  num_workers=('DataLoader workers', int))
     for k, (h, t) in helps.items(): p.add_argument(f"--{k.replace('_', '-')}", type=t, help=f"{h} (default {d[k]})")
     p.add_argument('--lr-schedule', choices=['constant', 'cosine'], help=f"learning-rate schedule (default {d['lr_schedule']})")
@@ -99,7 +99,7 @@ DEVICE_HELP = "where to run: 'cpu', 'cuda', 'cuda:1', ... (default: CUDA when pr
 def build_parser() -> argparse.ArgumentParser:
     "The `captionlab` argument parser."
     from captionlab.pipeline import (DEMO_SCENES, DEMO_EPOCHS, DEMO_TEST_WORLD, # constants only: the pipeline
-                                     COMPOSITIONAL_SCENES) # imports torch when it runs
+                                     COMPOSITIONAL_SCENES, IMAGE_SUFFIXES) # imports torch when it runs
     ap = argparse.ArgumentParser(prog='captionlab', description='Show, Attend and Tell image captioning: '
                                  'demo, extract, train, evaluate, caption. `captionlab COMMAND --help` for each.')
     sub = ap.add_subparsers(dest='command', required=True, metavar='COMMAND')
@@ -151,6 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--min-freq', type=_count, help='vocabulary: drop words seen fewer times (default 5; 1 for ShapesWorld)')
     _decoder_args(p)
     p.add_argument('--cell-positions', type=float, metavar='SCALE', help="append each cell's (row, column), scaled 0..SCALE, to its features (default 0: no)")
+    p.add_argument('--split-seed', type=int, default=42, help='seed of the test and validation images drawn for a source '
+                   'without its own split (default 42; kept apart from --seed, so every training seed meets the same test set)')
     p.add_argument('--resume', action='store_true', help='continue OUT/last')
     p.add_argument('--overwrite', action='store_true', help='replace a run already in OUT (default: refuse)')
     p.add_argument('--device', help=DEVICE_HELP)
@@ -171,15 +173,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--no-meteor', action='store_true', help='skip METEOR')
     p.add_argument('--device', help=DEVICE_HELP)
 
-    p = sub.add_parser('caption', help='caption your own images',
-                       description='Caption image files with a trained checkpoint; optionally draw where it looked. '
-                                   'Unreadable files are named and skipped; the exit code is 1 if there were any.')
-    p.add_argument('images', nargs='+', metavar='IMAGE', help='image files')
+    p = sub.add_parser('caption', help='caption your own images (files, folders, patterns)',
+                       description='Caption images with a trained model, one line per image (PATH: caption), in batches '
+                                   'as they are read. IMAGE is a file, a folder (searched recursively for '
+                                   f"{' '.join(IMAGE_SUFFIXES)} files, in sorted order) or a quoted glob pattern such as "
+                                   '"photos/**/*.jpg". --output also writes every result (path, caption, score, error, '
+                                   'note) to a JSON Lines or CSV file as it goes. Unreadable files are named and skipped; '
+                                   'the exit code is 1 if there were any.')
+    p.add_argument('images', nargs='+', metavar='IMAGE', help='image files, folders or glob patterns')
+    p.add_argument('--output', metavar='FILE', help='also write the results to FILE: .jsonl (a JSON object per line) or .csv '
+                   '(columns path, caption, score, error, note)')
     p.add_argument('--checkpoint', required=True, help='checkpoint folder (e.g. captionlab-demo/checkpoint)')
     p.add_argument('--beam', type=_count, default=3, help='beam size, 1 for greedy (default 3)')
     p.add_argument('--attention', metavar='PNG', help='save per-word attention pictures here (IMAGE index added for several)')
     p.add_argument('--weights', help="ResNet50 weights (default: those the checkpoint was trained with; a file for file weights)")
     p.add_argument('--batch-size', type=_count, default=32, help='images per batch (default 32)')
+    p.add_argument('--quiet', action='store_true', help='no progress bar (it shows on a terminal for more than a batch)')
     p.add_argument('--device', help=DEVICE_HELP)
     return ap
 
@@ -244,7 +253,7 @@ def _train_command(a):
     cfg = _train_cfg(a, read_run(a.out)['cfg'] if a.resume else None)
     res, _ = train_run(recs, feats, a.out, cfg, {k: getattr(a, k) for k in DECODER_OPTIONS}, a.min_freq,
                        resume=a.resume, cell_positions=a.cell_positions, device=a.device,
-                       overwrite=a.overwrite)
+                       overwrite=a.overwrite, split_seed=a.split_seed)
     print(f"best epoch {res.best_epoch + 1}, validation loss {res.best_val:.4f}\ncheckpoint: {(Path(a.out)/'best').resolve()}"
           f"\nloss curve: {(Path(a.out)/'loss.png').resolve()}")
     try: print(f"model: {save_model(Path(a.out)/'best', Path(a.out)/'model').resolve()}")
@@ -253,31 +262,80 @@ def _train_command(a):
 def _evaluate_command(a):
     from captionlab.pipeline import load_records, evaluate_run, open_model
     from captionlab.features import FeatureStore
-    recs = select_split(load_records(a.data, a.images), a.split, open_model(a.checkpoint, encoder=False).splits)
+    model = open_model(a.checkpoint, encoder=False, device=a.device) # read once: its split, then the scoring
+    recs = select_split(load_records(a.data, a.images), a.split, model.splits)
     feats = FeatureStore.open(a.features)
     lost = [r.image_id for r in recs if r.image_id not in feats]
     if lost: print(f"note: {len(lost)} of the {len(recs)} images have no features (unreadable at extraction?) and are not scored",
                    file=sys.stderr)
     recs = [r for r in recs if r.image_id in feats]
-    rep = evaluate_run(a.checkpoint, recs, feats, a.out, tuple(a.beams), meteor=not a.no_meteor,
+    rep = evaluate_run(model, recs, feats, a.out, tuple(a.beams), meteor=not a.no_meteor,
                        seen_ok=a.split in ('train', 'val'), device=a.device)
     print(f"{rep['n_images']} images ({a.split})")
     for b, m in rep['metrics'].items(): print(f"{b}: " + '  '.join(f"{k} {v:.3f}" for k, v in m.items()))
     print(f"(0-1 scale; CIDEr up to 10)\nreport: {Path(a.out).resolve()}")
 
+OUTPUT_FIELDS = ('path', 'caption', 'score', 'error', 'note') # the columns of `captionlab caption --output`
+
+def output_kind(path) -> str: # 'jsonl' or 'csv'
+    "The format an `--output` file name asks for; any other name is refused before an image is read."
+    s = Path(path).suffix.lower()
+    if s in ('.jsonl', '.ndjson'): return 'jsonl'
+    if s == '.csv': return 'csv'
+    raise ValueError(f"--output {path}: the results file ends with .jsonl (a JSON object per line) or .csv, "
+                     f"not {s or 'no suffix'}")
+
+class ResultsFile:
+    "`captionlab caption --output`: a row per `Caption` (`OUTPUT_FIELDS`), flushed at once, so a stopped run keeps its rows."
+    def __init__(self, path): self.path, self.kind, self.f = Path(path), output_kind(path), None
+    def _open(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.f = open(self.path, 'w', newline='', encoding='utf-8') # opened at the first result, not before
+        if self.kind == 'csv': self.csv = csv.DictWriter(self.f, OUTPUT_FIELDS); self.csv.writeheader()
+    def write(self, r): # a `Caption`
+        if self.f is None: self._open()
+        row = dict(path=str(r.path), caption=None if r.error else r.text, score=r.score, error=r.error, note=r.note)
+        if self.kind == 'jsonl': self.f.write(json.dumps(row, ensure_ascii=False) + '\n')
+        else: self.csv.writerow({k: '' if v is None else v for k, v in row.items()})
+        self.f.flush()
+    def close(self):
+        if self.f is not None: self.f.close()
+    def __enter__(self): return self
+    def __exit__(self, *exc): self.close()
+
+PROGRESS_MIN = 64 # more images than this, and stderr a terminal: a progress bar
+
+def _progress(n: int, quiet: bool):
+    "A tqdm bar on stderr for `n` images, or None (few images, --quiet, or stderr not a terminal)."
+    if quiet or n <= PROGRESS_MIN or not sys.stderr.isatty(): return None
+    from tqdm.auto import tqdm
+    return tqdm(total=n, unit='image', file=sys.stderr, dynamic_ncols=True)
+
 def _caption_command(a):
-    from captionlab.pipeline import caption_images, save_attention
-    failed = 0
-    for i, r in enumerate(caption_images(a.images, a.checkpoint, a.beam, a.weights, a.device, a.batch_size)):
-        if r.error:
-            failed += 1; print(f"captionlab caption: {r.error}", file=sys.stderr); continue
-        print(f"{r.path}: {r.caption}", flush=True)
-        if r.note: print(f"  note: {r.note}", file=sys.stderr)
-        if a.attention:
-            dst = Path(a.attention)
-            if len(a.images) > 1: dst = dst.with_name(f'{dst.stem}_{i}{dst.suffix}')
-            save_attention(r, dst)
-            print(f"  attention: {dst.resolve()}")
+    from captionlab.pipeline import caption_images, save_attention, image_files
+    out = ResultsFile(a.output) if a.output else None # a wrong suffix is refused here, before the model is read
+    paths = image_files(a.images)
+    if not paths: raise FileNotFoundError(f"no image files in {' '.join(a.images)}")
+    bar, failed = _progress(len(paths), a.quiet), 0
+    say = (lambda s: bar.write(s, file=sys.stdout)) if bar else (lambda s: print(s, flush=True))
+    results = caption_images(paths, a.checkpoint, a.beam, a.weights, a.device, a.batch_size,
+                             attention=bool(a.attention)) # attention kept only to draw it
+    try:
+        for i, r in enumerate(results):
+            if out: out.write(r)
+            if bar: bar.update()
+            if r.error:
+                failed += 1; print(f"captionlab caption: {r.error}", file=sys.stderr); continue
+            say(f"{r.path}: {r.text}")
+            if r.note: print(f"{r.path}: note: {r.note}", file=sys.stderr)
+            if a.attention:
+                dst = Path(a.attention)
+                if len(paths) > 1: dst = dst.with_name(f'{dst.stem}_{i}{dst.suffix}')
+                say(f"  attention: {save_attention(r, dst).resolve()}")
+    finally:
+        if bar: bar.close()
+        if out: out.close()
+    if out: print(f"results: {out.path.resolve()}", file=sys.stderr)
     if failed:
-        print(f"captionlab caption: {failed} of {len(a.images)} images could not be read", file=sys.stderr)
+        print(f"captionlab caption: {failed} of {len(paths)} images could not be read", file=sys.stderr)
         raise SystemExit(1)

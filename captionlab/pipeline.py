@@ -225,7 +225,8 @@ def evaluate_run(ckpt, # a checkpoint folder (`best/`...), a saved `CaptionModel
     def pictures():
         plt.close(show_gallery(records, best, n=12, path=out/'gallery.png'))
         multi = [r for r in records if len(r.meta.get('objects', [])) > 1] or records
-        for i, r in enumerate(multi[:n_pictures]):
+        seeing = [r for r in multi if best[r.image_id].alphas is not None] # none for a decoder without attention
+        for i, r in enumerate(seeing[:n_pictures]):
             plt.close(show_attention(r.path, best[r.image_id].words, best[r.image_id].alphas, path=out/f'attention_{i}.png'))
     (out/'captions.json').write_text(json.dumps({k: {b: g[k].text for b, g in gens.items()} for k in best}, indent=1))
     with ThreadPoolExecutor(1) as ex: # the scores (their tokenizer and METEOR run in Java) while the pictures are drawn
@@ -266,7 +267,10 @@ def image_files(names, # file names, folders (searched recursively) and glob pat
     out = []
     for n in map(str, [names] if isinstance(names, (str, Path)) else names):
         p = Path(n).expanduser()
-        if p.is_dir(): out += sorted(f for f in p.rglob('*') if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file())
+        if p.is_dir():
+            found = sorted(f for f in p.rglob('*') if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file())
+            if not found: raise FileNotFoundError(f"{n}: a folder with no image files ({' '.join(IMAGE_SUFFIXES)})")
+            out += found
         elif not p.exists() and glob.has_magic(n):
             hits = sorted(Path(f) for f in glob.glob(str(p), recursive=True))
             if not hits: raise FileNotFoundError(f"no file matches {n!r}")
@@ -398,6 +402,8 @@ def run_demo(out_dir='captionlab-demo', # report folder (created)
     return out
 
 # %% ../nbs/07b_pipeline.ipynb #8ff39b08
+def _pct(v) -> str: return 'none to score' if v is None else f"{v:.1%}" # a share, or None: no scenes to score
+
 def demo_summary(rep: dict, out: Path) -> str:
     "What the demo prints at the end."
     m3 = rep['metrics']['beam 3']; q = rep.get('shapes_quality', {})
@@ -409,23 +415,23 @@ def demo_summary(rep: dict, out: Path) -> str:
             return f"bar {bar.get(k, 0):.0%}: {'met' if (ok.get(k) if passed is None else passed) else 'NOT met'}"
         c = rep.get('compositional')
         if c and c.get('n_others'): # with a hold-out, the bar of scenes like those of training: the others
-            passed = c['others'] >= bar.get('content_accuracy', 0)
-            lines += [f"  content accuracy {qq['content_accuracy']:.1%} of all {rep['n_images']} scenes; {c['others']:.1%} of the "
+            passed = c['others'] is not None and c['others'] >= bar.get('content_accuracy', 0)
+            lines += [f"  content accuracy {_pct(qq['content_accuracy'])} of all {rep['n_images']} scenes; {_pct(c['others'])} of the "
                       f"{c['n_others']} that show no held-out pair ({met('content_accuracy', passed)})"]
-        else: lines += [f"  content accuracy {qq['content_accuracy']:.1%} ({met('content_accuracy')})"]
+        else: lines += [f"  content accuracy {_pct(qq['content_accuracy'])} ({met('content_accuracy')})"]
         if 'relation_accuracy' in qq:
-            lines += [f"  relation accuracy {qq['relation_accuracy']:.1%} of the 2-3 object scenes state a true relation "
-                      f"({qq['states_relation']:.1%} state one; {met('relation_accuracy')})"]
-        lines += [f"  BLEU-4 {qq['bleu4_vs_ceiling']:.1%} and CIDEr {qq['cider_vs_ceiling']:.1%} of the 6th-caption ceiling "
+            lines += [f"  relation accuracy {_pct(qq['relation_accuracy'])} of the 2-3 object scenes state a true relation "
+                      f"({_pct(qq['states_relation'])} state one; {met('relation_accuracy')})"]
+        lines += [f"  BLEU-4 {_pct(qq['bleu4_vs_ceiling'])} and CIDEr {_pct(qq['cider_vs_ceiling'])} of the 6th-caption ceiling "
                   f"({met('bleu4_vs_ceiling')}; {met('cider_vs_ceiling')})",
-                  f"  attention grounding: most-attended cell in the named object for {qq['grounding_hit']:.1%} of object words "
+                  f"  attention grounding: most-attended cell in the named object for {_pct(qq['grounding_hit'])} of object words "
                   f"(chance {q['grounding']['chance']:.1%}; {met('grounding_hit')})"]
     if c := rep.get('compositional'):
         ins = c.get('in_test_set')
-        part = (f"; {ins['content_accuracy']:.1%} on the {ins['n_scenes']} of them among the {rep['n_images']}"
+        part = (f"; {_pct(ins['content_accuracy'])} on the {ins['n_scenes']} of them among the {rep['n_images']}"
                 if ins and ins['n_scenes'] != c['n_scenes'] else '')
         lines += [f"  unseen combinations ({', '.join(' '.join(h) for h in c['holdout'])}): content accuracy "
-                  f"{c['content_accuracy']:.1%} on the {c['n_scenes']} test scenes that show one{part} "
+                  f"{_pct(c['content_accuracy'])} on the {c['n_scenes']} test scenes that show one{part} "
                   f"(bar {c['bar']:.0%}: {'met' if c['passed'] else 'NOT met'})"]
     lines += [f"report:     {out.resolve()}", f"  metrics:  {(out/'metrics.json').resolve()}",
               f"  gallery:  {(out/'gallery.png').resolve()}", f"  attention: {(out/'attention_0.png').resolve()} ...",
