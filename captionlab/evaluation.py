@@ -11,11 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['PUNCTUATIONS', 'RELATIONS', 'QUALITY_BAR', 'java_available', 'simple_tokenize', 'ptb_tokenize', 'tokenization_info',
-           'meteor_scorer', 'caption_metrics', 'generate', 'generate_beams', 'score_generated', 'score_decoding',
-           'show_gallery', 'attention_heatmap', 'show_attention', 'attention_explorer', 'content_correct',
-           'content_accuracy', 'relation_accuracy', 'box_cover', 'attention_grounding', 'compositional_accuracy',
-           'sixth_captions', 'shapes_quality']
+__all__ = ['PUNCTUATIONS', 'LINE_BREAKS', 'RELATIONS', 'QUALITY_BAR', 'java_available', 'simple_tokenize', 'one_line',
+           'ptb_tokenize', 'tokenization_info', 'meteor_scorer', 'caption_metrics', 'generate', 'generate_beams',
+           'score_generated', 'score_decoding', 'show_gallery', 'attention_heatmap', 'show_attention',
+           'attention_explorer', 'placement_holds', 'content_correct', 'share', 'content_accuracy', 'relation_accuracy',
+           'box_cover', 'attention_grounding', 'compositional_accuracy', 'sixth_captions', 'shapes_quality']
 
 # %% ../nbs/06_evaluation.ipynb #0de6a82b
 import numpy as np
@@ -52,18 +52,28 @@ def simple_tokenize(caps: dict, # `{id: [caption, ...]}`, raw captions
     return {k: [tok(c) for c in v] for k, v in caps.items()}
 
 # %% ../nbs/06_evaluation.ipynb #76285ee9
+LINE_BREAKS = re.compile('[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]') # what Java or Python may read as a line's end
+
+def one_line(caption: str) -> str:
+    "A caption on one line: every character that could end a line becomes a space."
+    return LINE_BREAKS.sub(' ', caption)
+
 def ptb_tokenize(caps: dict) -> dict:
     "Stanford PTB tokenization as coco-caption does it: `{id: [str]}` -> `{id: [str]}` (lowercased, punctuation dropped)."
     import pycocoevalcap.tokenizer.ptbtokenizer as ptb
     jar = Path(ptb.__file__).parent/ptb.STANFORD_CORENLP_3_4_1_JAR
     ids = [k for k, v in caps.items() for _ in v]
-    text = '\n'.join(c.replace('\n', ' ') for v in caps.values() for c in v)
+    text = '\n'.join(one_line(c) for v in caps.values() for c in v)
     with tempfile.TemporaryDirectory() as d:
         f = Path(d)/'captions.txt'
         f.write_text(text, encoding='utf-8')
         cmd = ['java', '-cp', str(jar), 'edu.stanford.nlp.process.PTBTokenizer', '-preserveLines', '-lowerCase', str(f)]
         out = subprocess.run(cmd, capture_output=True, check=True).stdout.decode('utf-8')
     lines = out.split('\n')
+    if len(lines) == len(ids) + 1 and lines[-1] == '': lines.pop() # a newline after the last line
+    if len(lines) != len(ids):
+        raise RuntimeError(f"the PTB tokenizer wrote {len(lines)} lines for {len(ids)} captions: the scores would "
+                           "pair captions with the wrong references")
     res = {k: [] for k in caps}
     for k, line in zip(ids, lines): res[k].append(' '.join(w for w in line.rstrip().split(' ') if w not in PUNCTUATIONS))
     return res
@@ -292,6 +302,15 @@ def attention_explorer(records: list, # `ImageRecord`s
 # %% ../nbs/06_evaluation.ipynb #d8b1f000
 RELATIONS = ['left of', 'right of', 'above', 'below', 'next to']
 
+def placement_holds(a: dict, # the object placed
+                    rel: str, # one of `RELATIONS`
+                    b: dict, # the object it is placed against
+                   ) -> bool:
+    "Is \"`a` `rel` `b`\" true? 'next to': side by side, their boxes sharing rows (as `relation` says left/right of)."
+    if rel != 'next to': return relation_holds(a, rel, b)
+    (_, ay0, _, ay1), (_, by0, _, by1) = a['box'], b['box']
+    return ay0 < by1 and by0 < ay1
+
 def _relations(tokens):
     "(start, end, relation) of every relation phrase in `tokens`."
     out = []
@@ -329,17 +348,21 @@ def content_correct(caption: str, # a generated caption
     if not placed: return False
     for p in placed:
         if p is None or p[0] == p[1]: return False
-        if p[2] != 'next to' and not relation_holds(objs[p[0]], p[2], objs[p[1]]): return False
+        if not placement_holds(objs[p[0]], p[2], objs[p[1]]): return False
     return True
 
 # %% ../nbs/06_evaluation.ipynb #a2819377
+def share(flags: list) -> float|None: # None for no flags: a share of nothing is not 0%
+    "The share of true values in `flags`, or None when there are none."
+    return sum(flags) / len(flags) if flags else None
+
 def content_accuracy(records: list, # ShapesWorld records
                      generated: dict, # from `generate`
                      sizes: bool = False, # also require right sizes (the quality bar asks for colour, shape, relation)
-                    ) -> float:
+                    ) -> float|None: # None: no scene to score
     "Share of images whose generated caption is `content_correct`."
     ok = [content_correct(generated[r.image_id].text, r.meta['objects'], sizes) for r in records if r.image_id in generated]
-    return sum(ok) / max(len(ok), 1)
+    return share(ok)
 
 # %% ../nbs/06_evaluation.ipynb #d3c0b651
 def relation_accuracy(records: list, # ShapesWorld records
@@ -352,12 +375,12 @@ def relation_accuracy(records: list, # ShapesWorld records
         if len(objs) < 2 or g is None: continue
         toks = clean_caption(g.text).split()
         obj_at = {s: k for k, _, s in match_mentions(toks, objs, sizes=False)} # None: names no object there
-        placed = [p for p in _placements(toks, obj_at) if p is None or p[2] != 'next to']
+        placed = _placements(toks, obj_at)
         stated = [p for p in placed if p is not None and None not in p[:2] and p[0] != p[1]]
         n += 1; states += bool(stated)
-        true += bool(stated) and len(stated) == len(placed) and all(relation_holds(objs[a], rel, objs[b])
+        true += bool(stated) and len(stated) == len(placed) and all(placement_holds(objs[a], rel, objs[b])
                                                                     for a, b, rel in stated)
-    return dict(n_scenes=n, relation_accuracy=true / max(n, 1), states_relation=states / max(n, 1))
+    return dict(n_scenes=n, relation_accuracy=true / n if n else None, states_relation=states / n if n else None)
 
 # %% ../nbs/06_evaluation.ipynb #b240dba9
 def box_cover(box, # [x0, y0, x1, y1] in pixels
@@ -380,7 +403,7 @@ def attention_grounding(records: list, # ShapesWorld records
     hits, mass, chance = [], [], []
     for r in records:
         g = generated.get(r.image_id)
-        if g is None or not g.words: continue
+        if g is None or not g.words or g.alphas is None: continue # no attention (a decoder without)
         objs, size = r.meta['objects'], r.meta['size']
         grid = int(round(math.sqrt(g.alphas.shape[1])))
         for k, ci, si in match_mentions(g.words, objs):
@@ -392,7 +415,8 @@ def attention_grounding(records: list, # ShapesWorld records
                 hits.append(bool(cover[a.argmax()] >= min_cover)); mass.append(float((a * cover).sum()))
                 chance.append(float((cover >= min_cover).float().mean()))
     n = len(hits)
-    return dict(n_words=n, hit=sum(hits) / max(n, 1), mass=sum(mass) / max(n, 1), chance=sum(chance) / max(n, 1))
+    mean = lambda xs: sum(xs) / n if n else None # None: no word to score
+    return dict(n_words=n, hit=mean(hits), mass=mean(mass), chance=mean(chance))
 
 # %% ../nbs/06_evaluation.ipynb #f67d0e20
 def compositional_accuracy(records: list, # ShapesWorld test records
@@ -448,4 +472,4 @@ def shapes_quality(model, # a `CaptionDecoder`
     rel = relation_accuracy(records, g)
     q['relation_accuracy'], q['states_relation'] = rel['relation_accuracy'], rel['states_relation']
     return dict(beam=beam, n_images=len(records), metrics=m, ceiling=ceil, grounding=gr, relations=rel, quality=q,
-                passed={k: q[k] >= v for k, v in QUALITY_BAR.items()})
+                passed={k: None if q[k] is None else q[k] >= v for k, v in QUALITY_BAR.items()}) # None: not scored

@@ -424,8 +424,9 @@ def demo_summary(rep: dict, out: Path) -> str:
                       f"({_pct(qq['states_relation'])} state one; {met('relation_accuracy')})"]
         lines += [f"  BLEU-4 {_pct(qq['bleu4_vs_ceiling'])} and CIDEr {_pct(qq['cider_vs_ceiling'])} of the 6th-caption ceiling "
                   f"({met('bleu4_vs_ceiling')}; {met('cider_vs_ceiling')})",
-                  f"  attention grounding: most-attended cell in the named object for {_pct(qq['grounding_hit'])} of object words "
-                  f"(chance {q['grounding']['chance']:.1%}; {met('grounding_hit')})"]
+                  f"  attention grounding: most-attended cell in the named object for {qq['grounding_hit']:.1%} of object words "
+                  f"(chance {q['grounding']['chance']:.1%}; {met('grounding_hit')})" if qq.get('grounding_hit') is not None else
+                  "  attention grounding: none to score (the decoder gives no attention)"]
     if c := rep.get('compositional'):
         ins = c.get('in_test_set')
         part = (f"; {_pct(ins['content_accuracy'])} on the {ins['n_scenes']} of them among the {rep['n_images']}"
