@@ -6,7 +6,7 @@ Docs: https://captionlab.github.io/captionlab/training.html.md"""
 
 # %% ../nbs/05_training.ipynb #fda5e30c
 from __future__ import annotations
-import math, os, sys, time
+import math, os, sys, time, warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
@@ -262,6 +262,17 @@ def _amp_dtype(device, cfg):
     except TypeError: native = torch.cuda.get_device_capability(device)[0] >= 8 # a PyTorch without that argument
     return torch.bfloat16 if native else torch.float16
 
+def _load_scaler(scaler, # this run's fresh `GradScaler` (enabled only for fp16 on CUDA)
+                 state:dict, # the checkpoint's `scaler.state_dict()`: empty if its scaler was disabled
+                ):
+    "Carry a saved `GradScaler` state over where it fits: a run may resume on another device or precision."
+    if not scaler.is_enabled(): return # CPU, bf16 or amp off: no loss scaling, a saved scale is not needed
+    if not state: # saved by a run without fp16 (CPU, bf16): nothing to carry over
+        warnings.warn("resuming in fp16 a run that trained without loss scaling: the GradScaler starts from "
+                      f"its defaults (scale {scaler.get_scale():g}) and finds its level within a few steps")
+        return
+    scaler.load_state_dict(state)
+
 # %% ../nbs/05_training.ipynb #15aabd7b
 def _dist_setup():
     "Join the process group when launched by torchrun; returns (distributed, rank, local_rank, world)."
@@ -387,7 +398,7 @@ def train(cfg: TrainConfig, # hyper-parameters
     if resume:
         load_weights(run['dir'], model)
         st = load_train_state(run['dir'])
-        opt.load_state_dict(st['optimizer']); scaler.load_state_dict(st['scaler'])
+        opt.load_state_dict(st['optimizer']); _load_scaler(scaler, st['scaler']) # the device may have changed
         start, history, best_val, best_epoch, bad = st['epoch'] + 1, st['history'], st['best_val'], st['best_epoch'], st['bad_epochs']
         best_cider = st.get('best_cider', -math.inf)
         if rank == 0 and progress: print(f"resuming after epoch {st['epoch'] + 1} from {last}")
