@@ -355,6 +355,13 @@ class TrainResult:
     last_model: nn.Module|None = None # the model after the last epoch run (train mode, DDP-unwrapped)
     best_cider: float|None = None # that epoch's validation CIDEr-D (select='cider'; else None)
 
+    def __repr__(self):
+        "One line: epochs run, the best one and its validation numbers, where it is (not the model's layers)."
+        cider = '' if self.best_cider is None else f", CIDEr-D {self.best_cider:.3f}"
+        stop = ', stopped early' if self.stopped_early else ''
+        return (f"TrainResult({len(self.history)} epochs{stop}; best epoch {self.best_epoch + 1}: validation loss "
+                f"{self.best_val:.4f}{cider}; {Path(self.out_dir)/'best'})")
+
 # %% ../nbs/05_training.ipynb #1426bd72
 def _takes(fn, name: str) -> bool:
     "Does `fn` accept the keyword argument `name`?"
