@@ -326,18 +326,21 @@ def default_n_test(n_images:int, # images in the source
     return min(1000, round(n_images / 10))
 
 def split_records(records:list[ImageRecord], # all images
-                  val_frac:float=0.1, # share of the non-test images used for validation
+                  val_frac:float=0.1, # share of the non-test images drawn for validation (a source without 'val')
                   seed:int=42, # shuffling seed: same seed, same split
                   n_test:int|None=None, # test images to draw when no record has split == 'test'; None: `default_n_test`
                  )->dict[str, list[ImageRecord]]:
-    "Split by image: the source's test split held out (or one drawn with the seed), the rest 90/10 train/validation."
+    "Split by image: the source's own test and validation images kept, missing ones drawn with the seed, the rest trains."
     if n_test is not None and n_test < 0: raise ValueError(f"n_test must be >= 0, not {n_test}")
     test = [r for r in records if r.split == 'test']
-    rest = sorted((r for r in records if r.split != 'test'), key=lambda r: r.image_id)
+    val = sorted((r for r in records if r.split == 'val'), key=lambda r: r.image_id)
+    held = ('test', 'val') if val else ('test',)  # 'restval' and 'train' (and None) are the pool that trains
+    rest = sorted((r for r in records if r.split not in held), key=lambda r: r.image_id)
     random.Random(seed).shuffle(rest)
     if not test:
         k = default_n_test(len(records)) if n_test is None else n_test
         test, rest = rest[:k], rest[k:]
+    if val: return {'train': rest, 'val': val, 'test': test}
     n_val = int(round(len(rest) * val_frac))
     return {'train': rest[n_val:], 'val': rest[:n_val], 'test': test}
 

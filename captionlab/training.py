@@ -6,14 +6,14 @@ Docs: https://captionlab.github.io/captionlab/training.html.md"""
 
 # %% ../nbs/05_training.ipynb #fda5e30c
 from __future__ import annotations
-import math, os, sys, time
+import math, os, sys, time, warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['toy_captioning_data', 'caption_loss', 'TrainConfig', 'is_improvement', 'validation_cider', 'seed_everything',
-           'make_loader', 'lr_at', 'drop_words', 'read_run', 'train_epoch', 'validation_loss', 'TrainResult', 'train',
-           'plot_losses']
+           'make_loader', 'lr_at', 'replan_cosine', 'drop_words', 'read_run', 'train_epoch', 'validation_loss',
+           'TrainResult', 'train', 'plot_losses']
 
 # %% ../nbs/05_training.ipynb #5c4abfab
 import torch
@@ -175,6 +175,7 @@ def make_loader(ds, # a `CaptionDataset`
 def lr_at(cfg: TrainConfig, # `lr` and `lr_schedule`
           step: int, # batches done so far in the run
           total: int, # batches in the whole run (`epochs` × batches per epoch)
+          restart: tuple|None = None, # (batch, rate): where a resume that changed `epochs` re-planned the cosine
          ) -> float:
     "The learning rate of batch `step`: `cfg.lr`, or with 'cosine' $\\tfrac{lr}{2}(1 + \\cos \\pi\\, s/S)$; after `warmup` batches."
     if cfg.lr_schedule not in ('constant', 'cosine'):
@@ -182,8 +183,22 @@ def lr_at(cfg: TrainConfig, # `lr` and `lr_schedule`
     w = cfg.warmup
     if step < w: return cfg.lr * (step + 1) / w # the warm-up: lr/w, 2 lr/w, ... lr
     if cfg.lr_schedule == 'constant': return cfg.lr
-    s, S = step - w, max(total - w, 1) # the cosine runs over the batches after the warm-up
-    return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(s / S, 1.)))
+    s0, lr0 = restart or (w, cfg.lr) # the cosine runs from batch s0 at rate lr0 down to 0 at batch `total`
+    s, S = max(step - s0, 0), max(total - s0, 1)
+    return lr0 * 0.5 * (1 + math.cos(math.pi * min(s / S, 1.)))
+
+def replan_cosine(old: TrainConfig, # the checkpoint's config: its `epochs` planned the curve so far
+                  cfg: TrainConfig, # the resumed run's, perhaps with another `epochs`
+                  restart: tuple|None, # (epoch, rate) of an earlier re-plan (the checkpoint's), or None
+                  epoch: int, # the first epoch the resumed run trains
+                  n: int, # batches per epoch
+                 ) -> tuple|None: # (epoch, rate) the cosine goes on from; None: the run's own plan
+    "Where the cosine goes on when a resume changes `epochs`: from the rate the run was at, down to 0 at the new end."
+    if cfg.lr_schedule != 'cosine' or cfg.epochs == old.epochs or epoch * n <= cfg.warmup: return restart
+    lr0 = lr_at(old, epoch * n, old.epochs * n, restart and (restart[0] * n, restart[1]))
+    if epoch >= old.epochs: warnings.warn(f"the cosine schedule ended at epoch {old.epochs}: the rate is 0 from there "
+                                          "on, so the added epochs change nothing (start a new run to train on)")
+    return (epoch, lr0)
 
 # %% ../nbs/05_training.ipynb #b18df105
 def drop_words(tokens: torch.Tensor, # (B, T) token ids: <bos> words <eos> <pad>...
@@ -262,6 +277,17 @@ def _amp_dtype(device, cfg):
     except TypeError: native = torch.cuda.get_device_capability(device)[0] >= 8 # a PyTorch without that argument
     return torch.bfloat16 if native else torch.float16
 
+def _load_scaler(scaler, # this run's fresh `GradScaler` (enabled only for fp16 on CUDA)
+                 state:dict, # the checkpoint's `scaler.state_dict()`: empty if its scaler was disabled
+                ):
+    "Carry a saved `GradScaler` state over where it fits: a run may resume on another device or precision."
+    if not scaler.is_enabled(): return # CPU, bf16 or amp off: no loss scaling, a saved scale is not needed
+    if not state: # saved by a run without fp16 (CPU, bf16): nothing to carry over
+        warnings.warn("resuming in fp16 a run that trained without loss scaling: the GradScaler starts from "
+                      f"its defaults (scale {scaler.get_scale():g}) and finds its level within a few steps")
+        return
+    scaler.load_state_dict(state)
+
 # %% ../nbs/05_training.ipynb #15aabd7b
 def _dist_setup():
     "Join the process group when launched by torchrun; returns (distributed, rank, local_rank, world)."
@@ -278,14 +304,16 @@ def train_epoch(model, dl, opt, cfg: TrainConfig, device, scaler=None,
                 progress: Progress|None = None, # shows the batches, with the loss so far
                 epoch: int = 0, # which epoch this is (sets the learning rate of a schedule)
                 loss_fn=caption_loss, # `(logits, alphas, tokens, att_lambda, extra) -> (loss, ce, n)`
+                restart: tuple|None = None, # (epoch, rate) a resume re-planned the cosine from (`replan_cosine`)
                ) -> float:
     "One pass over `dl`; returns the mean training loss per batch."
     model.train(); dt = _amp_dtype(device, cfg); tot, n = 0., 0
     words = _word_generator(cfg, epoch, dist.get_rank() if dist.is_initialized() else 0) # word dropout's draws
     smooth = dict(label_smoothing=cfg.label_smoothing) if cfg.label_smoothing else {} # a loss of your own: only when set
+    restart = restart and (restart[0] * len(dl), restart[1]) # in batches, as `lr_at` counts
     batches = progress.loop(dl, desc=f'epoch {epoch + 1}/{cfg.epochs}') if progress else dl
     for i, (feats, tokens, extra) in enumerate(batches):
-        for g in opt.param_groups: g['lr'] = lr_at(cfg, epoch * len(dl) + i, cfg.epochs * len(dl))
+        for g in opt.param_groups: g['lr'] = lr_at(cfg, epoch * len(dl) + i, cfg.epochs * len(dl), restart)
         feats, tokens = feats.to(device, non_blocking=True), tokens.to(device, non_blocking=True) # (B, P, C), (B, T)
         with torch.autocast(device.type, dtype=dt, enabled=dt is not None):
             logits, alphas = model(feats, drop_words(tokens, cfg.word_dropout, words)) # (B, T-1, V), (B, T-1, P)
@@ -326,6 +354,13 @@ class TrainResult:
     stopped_early: bool = False # early stopping fired
     last_model: nn.Module|None = None # the model after the last epoch run (train mode, DDP-unwrapped)
     best_cider: float|None = None # that epoch's validation CIDEr-D (select='cider'; else None)
+
+    def __repr__(self):
+        "One line: epochs run, the best one and its validation numbers, where it is (not the model's layers)."
+        cider = '' if self.best_cider is None else f", CIDEr-D {self.best_cider:.3f}"
+        stop = ', stopped early' if self.stopped_early else ''
+        return (f"TrainResult({len(self.history)} epochs{stop}; best epoch {self.best_epoch + 1}: validation loss "
+                f"{self.best_val:.4f}{cider}; {Path(self.out_dir)/'best'})")
 
 # %% ../nbs/05_training.ipynb #1426bd72
 def _takes(fn, name: str) -> bool:
@@ -384,12 +419,15 @@ def train(cfg: TrainConfig, # hyper-parameters
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     scaler = torch.amp.GradScaler('cuda', enabled=_amp_dtype(device, cfg) == torch.float16)
     start, history, best_val, best_cider, best_epoch, bad = 0, [], math.inf, -math.inf, -1, 0
+    restart = None # (epoch, rate) where a resume that changed `epochs` re-planned the cosine
     if resume:
         load_weights(run['dir'], model)
         st = load_train_state(run['dir'])
-        opt.load_state_dict(st['optimizer']); scaler.load_state_dict(st['scaler'])
+        opt.load_state_dict(st['optimizer']); _load_scaler(scaler, st['scaler']) # the device may have changed
         start, history, best_val, best_epoch, bad = st['epoch'] + 1, st['history'], st['best_val'], st['best_epoch'], st['bad_epochs']
         best_cider = st.get('best_cider', -math.inf)
+        n = len(make_loader(train_ds, cfg, start, True, distributed, collate_fn)) # batches per epoch
+        restart = replan_cosine(run['cfg'], cfg, st.get('lr_restart'), start, n)
         if rank == 0 and progress: print(f"resuming after epoch {st['epoch'] + 1} from {last}")
     net = nn.parallel.DistributedDataParallel(model, device_ids=[device] if device.type == 'cuda' else None) if distributed else model
     val_dl = make_loader(val_ds, cfg, shuffle=False, distributed=distributed, collate_fn=collate_fn)
@@ -401,7 +439,7 @@ def train(cfg: TrainConfig, # hyper-parameters
         t0 = time.time()
         torch.manual_seed(_epoch_seed(cfg, epoch, rank)) # dropout of this epoch, its own in each process
         dl = make_loader(train_ds, cfg, epoch, True, distributed, collate_fn)
-        tl = train_epoch(net, dl, opt, cfg, device, scaler, pb, epoch, loss_fn)
+        tl = train_epoch(net, dl, opt, cfg, device, scaler, pb, epoch, loss_fn, restart)
         if distributed: # the mean over all processes' batches
             s = torch.tensor([tl * len(dl), len(dl)], dtype=torch.float64, device=device); dist.all_reduce(s)
             tl = (s[0] / s[1].clamp(min=1)).item()
@@ -423,7 +461,7 @@ def train(cfg: TrainConfig, # hyper-parameters
             m = dict(meta or {}, epoch=epoch, val_loss=vl, **({'val_cider': h['val_cider']} if cider else {}))
             state = dict(optimizer=opt.state_dict(), scaler=scaler.state_dict(), epoch=epoch, history=history,
                          best_val=best_val, best_epoch=best_epoch, bad_epochs=bad,
-                         best_cider=best_cider)
+                         best_cider=best_cider, lr_restart=restart)
             if improved: save_checkpoint(best, model, vocab, dec_cfg, cfg, state, m, splits)
             save_checkpoint(last, model, vocab, dec_cfg, cfg, state, m, splits)
         pb.row([epoch + 1, *(f'{history[-1][k]:.4f}' for k in cols[1:-1]), f"{history[-1]['time']:.1f}s"])
