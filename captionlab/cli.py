@@ -141,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--device', help=DEVICE_HELP)
 
     p = sub.add_parser('train', help='train a decoder on cached features',
-                       description='Split by image (the source\'s test split, or a held-out one, kept apart; the rest 90/10 '
+                       description='Split by image (the source\'s test and validation splits, or drawn with --split-seed: the rest 90/10 '
                                    'train/validation), build the vocabulary, train with early stopping; checkpoints in '
                                    'OUT/best and OUT/last. With --resume, the vocabulary, split and decoder come from OUT/last.')
     p.add_argument('--data', required=True, help=DATA_HELP)

@@ -120,7 +120,7 @@ def train_run(records, # all images (a `test` split, if any, is held out)
               device=None, # default: CUDA when present
               overwrite: bool = False, # replace a run already in out_dir (default: refuse)
              ) -> tuple: # (TrainResult, splits dict of records)
-    "Split by image (test held out, 90/10 train/val), build the vocabulary, train with early stopping."
+    "Split by image (the source's test and validation splits, or drawn with `split_seed`), build the vocabulary, train with early stopping."
     from captionlab.data import Vocab, CaptionDataset, split_records
     from captionlab.decoder import DecoderConfig
     from captionlab.training import TrainConfig, train, plot_losses
@@ -412,7 +412,8 @@ def demo_summary(rep: dict, out: Path) -> str:
     if q:
         qq, ok, bar = q['quality'], q['passed'], q.get('bar', {})
         def met(k, passed=None): # passed: a verdict of the summary's own (default: shapes_quality's)
-            return f"bar {bar.get(k, 0):.0%}: {'met' if (ok.get(k) if passed is None else passed) else 'NOT met'}"
+            v = ok.get(k) if passed is None else passed
+            return f"bar {bar.get(k, 0):.0%}: {'not scored' if v is None else 'met' if v else 'NOT met'}"
         c = rep.get('compositional')
         if c and c.get('n_others'): # with a hold-out, the bar of scenes like those of training: the others
             passed = c['others'] is not None and c['others'] >= bar.get('content_accuracy', 0)
@@ -451,7 +452,8 @@ def save_model(ckpt, # a checkpoint folder (`best/`, the demo's `checkpoint/`)
     m = CaptionModel.from_checkpoint(ckpt, weights)
     if report:
         b = max(report['metrics'], key=lambda k: int(k.split()[-1]))
-        m.config.metrics = dict(report['metrics'][b], **(report.get('shapes_quality', {}).get('quality', {})))
+        q = report.get('shapes_quality', {}).get('quality', {})
+        m.config.metrics = dict(report['metrics'][b], **{k: v for k, v in q.items() if v is not None}) # None: not scored
         m.config.metrics_note = (f"{b} on {report['n_images']} test images it never saw; {report['scale']}; "
                                  "content accuracy and grounding on 0-1")
     m.save_pretrained(out_dir)
