@@ -209,7 +209,7 @@ def evaluate_run(ckpt, # a checkpoint folder (`best/`...), a saved `CaptionModel
     seen = [r.image_id for r in list(records) + list(more) if r.image_id in trained_on]
     if seen and not seen_ok:
         raise ValueError(f"{len(seen)} of the {len(records) + len(more)} images to score were used to train or validate "
-                         f"{ckpt} (e.g. {', '.join(seen[:3])}): their scores would overstate the model. Score its test images "
+                         f"{getattr(m, 'source', ckpt)} (e.g. {', '.join(seen[:3])}): their scores would overstate the model. Score its test images "
                          "(--split test), or ask for seen images by name (--split train / --split val)")
     plt = _pyplot()
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
