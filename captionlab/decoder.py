@@ -450,7 +450,7 @@ class Caption:
         note = f", note: {self.note}" if self.note else ''
         return f"Caption({where}{self.text!r}{score}, {att}{note})"
 
-def to_captions(d:Decoded, # from `greedy_decode` or `beam_search`
+def to_captions(d:'Decoded', # from `greedy_decode` or `beam_search`
                 vocab,     # the `Vocab` of the decoder
                )->list:    # a `Caption` per image
     "Word ids to captions: the words of each text, with their attention rows and the score."
