@@ -188,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--attention', metavar='PNG', help='save per-word attention pictures here (IMAGE index added for several)')
     p.add_argument('--weights', help="ResNet50 weights (default: those the checkpoint was trained with; a file for file weights)")
     p.add_argument('--batch-size', type=_count, default=32, help='images per batch (default 32)')
-    p.add_argument('--quiet', action='store_true', help='no progress bar (it shows on a terminal for more than a batch)')
+    p.add_argument('--quiet', action='store_true', help=f'no progress bar (it shows on stderr, when a terminal, for more than {PROGRESS_MIN} images)')
     p.add_argument('--device', help=DEVICE_HELP)
     return ap
 
