@@ -300,8 +300,6 @@ class ResultsFile:
         self.f.flush()
     def close(self):
         if self.f is not None: self.f.close()
-    def __enter__(self): return self
-    def __exit__(self, *exc): self.close()
 
 PROGRESS_MIN = 64 # more images than this, and stderr a terminal: a progress bar
 
@@ -314,8 +312,7 @@ def _progress(n: int, quiet: bool):
 def _caption_command(a):
     from captionlab.pipeline import caption_images, save_attention, image_files
     out = ResultsFile(a.output) if a.output else None # a wrong suffix is refused here, before the model is read
-    paths = image_files(a.images)
-    if not paths: raise FileNotFoundError(f"no image files in {' '.join(a.images)}")
+    paths = image_files(a.images) # every name gives a file, or raises: a pattern or a folder without images
     bar, failed = _progress(len(paths), a.quiet), 0
     say = (lambda s: bar.write(s, file=sys.stdout)) if bar else (lambda s: print(s, flush=True))
     results = caption_images(paths, a.checkpoint, a.beam, a.weights, a.device, a.batch_size,

@@ -14,8 +14,9 @@ from pathlib import Path
 __all__ = ['PUNCTUATIONS', 'LINE_BREAKS', 'RELATIONS', 'QUALITY_BAR', 'java_available', 'simple_tokenize', 'one_line',
            'ptb_tokenize', 'tokenization_info', 'meteor_scorer', 'caption_metrics', 'generate', 'generate_beams',
            'score_generated', 'score_decoding', 'show_gallery', 'attention_heatmap', 'show_attention',
-           'attention_explorer', 'placement_holds', 'content_correct', 'share', 'content_accuracy', 'relation_accuracy',
-           'box_cover', 'attention_grounding', 'compositional_accuracy', 'sixth_captions', 'shapes_quality']
+           'attention_explorer', 'placement_holds', 'content_correct', 'ratio', 'share', 'content_accuracy',
+           'relation_accuracy', 'box_cover', 'attention_grounding', 'compositional_accuracy', 'sixth_captions',
+           'shapes_quality']
 
 # %% ../nbs/06_evaluation.ipynb #0de6a82b
 import numpy as np
@@ -352,9 +353,15 @@ def content_correct(caption: str, # a generated caption
     return True
 
 # %% ../nbs/06_evaluation.ipynb #a2819377
-def share(flags: list) -> float|None: # None for no flags: a share of nothing is not 0%
+def ratio(k: float, # a total: true values counted, or a sum
+          n: int, # over how many
+         ) -> float|None: # None for n = 0: a share of nothing is not 0%
+    "`k / n`, or None when there is nothing (`n` = 0) to score."
+    return k / n if n else None
+
+def share(flags: list) -> float|None: # None for no flags
     "The share of true values in `flags`, or None when there are none."
-    return sum(flags) / len(flags) if flags else None
+    return ratio(sum(flags), len(flags))
 
 def content_accuracy(records: list, # ShapesWorld records
                      generated: dict, # from `generate`
@@ -380,7 +387,7 @@ def relation_accuracy(records: list, # ShapesWorld records
         n += 1; states += bool(stated)
         true += bool(stated) and len(stated) == len(placed) and all(placement_holds(objs[a], rel, objs[b])
                                                                     for a, b, rel in stated)
-    return dict(n_scenes=n, relation_accuracy=true / n if n else None, states_relation=states / n if n else None)
+    return dict(n_scenes=n, relation_accuracy=ratio(true, n), states_relation=ratio(states, n))
 
 # %% ../nbs/06_evaluation.ipynb #b240dba9
 def box_cover(box, # [x0, y0, x1, y1] in pixels
@@ -415,8 +422,7 @@ def attention_grounding(records: list, # ShapesWorld records
                 hits.append(bool(cover[a.argmax()] >= min_cover)); mass.append(float((a * cover).sum()))
                 chance.append(float((cover >= min_cover).float().mean()))
     n = len(hits)
-    mean = lambda xs: sum(xs) / n if n else None # None: no word to score
-    return dict(n_words=n, hit=mean(hits), mass=mean(mass), chance=mean(chance))
+    return dict(n_words=n, hit=share(hits), mass=ratio(sum(mass), n), chance=ratio(sum(chance), n)) # None: no word
 
 # %% ../nbs/06_evaluation.ipynb #f67d0e20
 def compositional_accuracy(records: list, # ShapesWorld test records

@@ -204,12 +204,13 @@ def evaluate_run(ckpt, # a checkpoint folder (`best/`...), a saved `CaptionModel
     from captionlab.model import CaptionModel
     m = (ckpt.to(device) if isinstance(ckpt, CaptionModel) else # already open: not read again
          open_model(ckpt, encoder=False, device=device)) # features in, captions out: no encoder needed
+    name = getattr(m, 'source', ckpt) # where it came from, for messages and the report
     splits = m.splits # None for a checkpoint from before splits were recorded
     trained_on = set(splits['train']) | set(splits['val']) if splits else set()
     seen = [r.image_id for r in list(records) + list(more) if r.image_id in trained_on]
     if seen and not seen_ok:
         raise ValueError(f"{len(seen)} of the {len(records) + len(more)} images to score were used to train or validate "
-                         f"{getattr(m, 'source', ckpt)} (e.g. {', '.join(seen[:3])}): their scores would overstate the model. Score its test images "
+                         f"{name} (e.g. {', '.join(seen[:3])}): their scores would overstate the model. Score its test images "
                          "(--split test), or ask for seen images by name (--split train / --split val)")
     plt = _pyplot()
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
@@ -235,7 +236,7 @@ def evaluate_run(ckpt, # a checkpoint folder (`best/`...), a saved `CaptionModel
         except Exception as e: failed = e # raised once metrics.json is written: a picture that fails loses no score
         table, q = scoring.result()
     report = dict(scale='BLEU, METEOR, ROUGE-L on 0-1; CIDEr(-D) on 0-10 (papers multiply all by 100)',
-                  n_images=len(records), checkpoint=str(getattr(m, 'source', ckpt)), metrics=table, tokenization=tokenization_info(),
+                  n_images=len(records), checkpoint=str(name), metrics=table, tokenization=tokenization_info(),
                   seen_in_training=len(seen) if splits else 'unknown: the checkpoint records no split')
     if q is not None: report['shapes_quality'] = dict(bar=QUALITY_BAR, **q)
     if holdout: # content accuracy on the scenes that show a held-out pair (lesson 06), with beam 3 like the bar
