@@ -19,7 +19,7 @@ from lessons import lesson_paths, rel, src
 NUMBER = re.compile(r'(?<![\w.\-/])(\d+(?:\.\d+)?%|\d+\.\d{2,})(?![\w.]*\d)')
 CODE = re.compile(r'```.*?```|`[^`\n]*`|\$\$.*?\$\$|\$[^$\n]+\$', re.S)
 LINK = re.compile(r'\]\([^)]+\)|<https?://|https?://')
-VERSION_WORDS = re.compile(r'(?:torch|torchvision|python|nbdev|version|v|pandas|numpy|cuda|java)\s*$', re.I)
+VERSION_WORDS = re.compile(r'(?:torch|torchvision|python|nbdev|version|v|pandas|numpy|cuda|java)[\s≥>=<~]*$', re.I)
 SKIP = {'experiments.ipynb'}  # the run log itself: where the links point
 
 def output_text(nb) -> str:

@@ -377,7 +377,9 @@ def from_checkpoint(cls:CaptionModel, ckpt_dir, # a folder written by `save_chec
 def _card_body(m:CaptionModel)->str:
     c, n = m.config, {k: len(v) for k, v in (m.splits or {}).items()}
     dc, tr = c.decoder_config, c.training
-    mb = sum(t.numel() * t.element_size() for t in m.state_dict().values()) / 1e6
+    packaged = getattr(m, '_packaged', False) # `save_packaged`: the file holds the decoder only
+    mb = sum(t.numel() * t.element_size() for k, t in m.state_dict().items()
+             if not (packaged and k.startswith('encoder.'))) / 1e6
     shapes = c.encoder_name == 'shapes-cnn'
     splits = (f"{n['train']:,} training, {n['val']:,} validation and {n['test']:,} test images (their ids are in "
               "`splits.json`)" if n else "splits not recorded")
@@ -396,6 +398,9 @@ def _card_body(m:CaptionModel)->str:
                 att_lambda='attention penalty λ', min_freq='words seen at least',
                 saved_after_epoch='saved after epoch')
     train = ', '.join(f"{w} {tr[k]}" for k, w in said.items() if tr.get(k) is not None)
+    files = (f"the decoder only, {mb:.1f} MB: the encoder is the ShapesEncoder shipped in the captionlab package"
+             if packaged else f"encoder and decoder, {mb:.1f} MB: the encoder's weights are included so loading "
+             "needs no network")
     return f"""
 # captionlab image captioning: {c.encoder_name} + {c.decoder_kind.split('.')[-1]}{f' on {c.data}' if c.data else ''}
 
@@ -425,8 +430,7 @@ The encoder stays frozen; the decoder learns on cached features (float16), with 
 
 ## Files
 
-`config.json` (`CaptionModelConfig`), `model.safetensors` (encoder and decoder, {mb:.1f} MB: the encoder's weights
-are included so loading needs no network), `vocab.json`, `splits.json`. No pickled files.
+`config.json` (`CaptionModelConfig`), `model.safetensors` ({files}), `vocab.json`, `splits.json`. No pickled files.
 
 ## Limits
 
@@ -462,7 +466,9 @@ def save_packaged(self:CaptionModel, out_dir, # the folder to write (e.g. `capti
     "`save_pretrained` without the encoder's tensors: for a model on the package's own ShapesEncoder."
     _need_encoder(self)
     _shipped_encoder(self.config, 'this model') # refuses any other encoder
-    d = Path(out_dir); self.save_pretrained(d)
+    d, self._packaged = Path(out_dir), True # the model card says what the file holds
+    try: self.save_pretrained(d)
+    finally: del self._packaged
     with safe_open(str(d/'model.safetensors'), 'pt') as f:
         sd = {k: f.get_tensor(k) for k in f.keys() if k.startswith('decoder.')}
     save_file(sd, str(d/'model.safetensors'), metadata={'format': 'pt'})
