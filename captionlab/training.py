@@ -1,4 +1,4 @@
-"""From a plain training loop to `train`: early stopping (by validation loss or by caption quality), crash-safe checkpoints, exact resume, mixed precision and several GPUs; then a real ShapesWorld captioner, trained in about a minute.
+"""From a plain training loop to `train`: early stopping, crash-safe checkpoints, exact resume, mixed precision and several GPUs; then a real ShapesWorld captioner, trained in a few minutes on a laptop CPU.
 
 Docs: https://captionlab.github.io/captionlab/training.html.md"""
 
