@@ -18,10 +18,10 @@ from torch.utils.data import Dataset
 
 # %% auto #0
 __all__ = ['SPECIALS', 'PAD', 'BOS', 'EOS', 'UNK', 'MAX_LEN', 'FLICKR30K_MIN_FREQ', 'HUB_REPO', 'clean_caption', 'Vocab',
-           'ImageRecord', 'check_records', 'load_karpathy_json', 'load_results_csv', 'parse_flickr30k_annotations',
-           'load_flickr30k_hub', 'load_flickr30k_parquet', 'hub_images_dir', 'load_flickr30k_hub_parquet',
-           'default_n_test', 'split_records', 'FeatureSource', 'DictFeatures', 'CaptionDataset', 'collate_captions',
-           'ImageDataset']
+           'ImageRecord', 'check_records', 'load_karpathy_json', 'load_results_csv', 'default_n_test', 'split_records',
+           'FeatureSource', 'DictFeatures', 'CaptionDataset', 'collate_captions', 'ImageDataset',
+           'parse_flickr30k_annotations', 'load_flickr30k_hub', 'load_flickr30k_parquet', 'hub_images_dir',
+           'load_flickr30k_hub_parquet']
 
 # %% ../nbs/00_data.ipynb #fe2149f8
 _SPLITTERS = set('-‐‑‒–—―/\\_')
@@ -188,6 +188,88 @@ def load_results_csv(folder:str|Path, # folder holding results.csv
     recs = [ImageRecord(_stem(n), images_dir/n, c) for n,c in caps.items()]
     return check_records(recs, source=csv_path.name, check_files=check_files)
 
+# %% ../nbs/00_data.ipynb #6ef8edb8
+def default_n_test(n_images:int, # images in the source
+                  )->int: # test images to hold out
+    "Test images to hold out from a source without a test split: 1,000 (the Karpathy protocol), or a tenth if fewer."
+    return min(1000, round(n_images / 10))
+
+def split_records(records:list[ImageRecord], # all images
+                  val_frac:float=0.1, # share of the non-test images drawn for validation (a source without 'val')
+                  seed:int=42, # shuffling seed: same seed, same split
+                  n_test:int|None=None, # test images to draw when no record has split == 'test'; None: `default_n_test`
+                 )->dict[str, list[ImageRecord]]:
+    "Split by image: the source's own test and validation images kept, missing ones drawn with the seed, the rest trains."
+    if n_test is not None and n_test < 0: raise ValueError(f"n_test must be >= 0, not {n_test}")
+    test = [r for r in records if r.split == 'test']
+    val = sorted((r for r in records if r.split == 'val'), key=lambda r: r.image_id)
+    held = ('test', 'val') if val else ('test',)  # 'restval' and 'train' (and None) are the pool that trains
+    rest = sorted((r for r in records if r.split not in held), key=lambda r: r.image_id)
+    random.Random(seed).shuffle(rest)
+    if not test:
+        k = default_n_test(len(records)) if n_test is None else n_test
+        test, rest = rest[:k], rest[k:]
+    if val: return {'train': rest, 'val': val, 'test': test}
+    n_val = int(round(len(rest) * val_frac))
+    return {'train': rest[n_val:], 'val': rest[:n_val], 'test': test}
+
+# %% ../nbs/00_data.ipynb #4e90869d
+class FeatureSource(Protocol):
+    "Anything that gives a (P, C) array of features for an image id."
+    def __getitem__(self, image_id:str) -> np.ndarray: ...
+    def __contains__(self, image_id:str) -> bool: ...
+
+class DictFeatures(dict):
+    "In-memory `FeatureSource`: `{image_id: array (P, C)}`."
+
+def _check_feats(records, feats):
+    missing = [r.image_id for r in records if r.image_id not in feats]
+    if missing: raise KeyError(f"no cached features for {len(missing)} image(s): {_names(missing)}. Run the feature "
+                               "extraction first (`captionlab extract`, lesson 02c).")
+
+# %% ../nbs/00_data.ipynb #917e1e02
+class CaptionDataset(Dataset):
+    "One sample per (image, caption): (features (P, C) float32, token ids (L,))."
+    def __init__(self, records:list[ImageRecord], # images with captions
+                 feats:FeatureSource, # `feats[image_id] -> (P, C)`
+                 vocab:Vocab, # encodes the captions
+                 max_len:int=MAX_LEN, # words kept per caption
+                ):
+        _check_feats(records, feats)
+        self.records, self.feats, self.vocab = records, feats, vocab
+        self.items = [(i, torch.tensor(vocab.encode(c, max_len))) for i,r in enumerate(records) for c in r.captions]
+        self.references = {r.image_id: [clean_caption(c) for c in r.captions] for r in records}
+
+    def __len__(self): return len(self.items)
+    def __getitem__(self, i):
+        ri, toks = self.items[i]
+        x = torch.as_tensor(np.asarray(self.feats[self.records[ri].image_id]), dtype=torch.float32)  # (P, C)
+        return x, toks  # (P, C), (L,)
+
+# %% ../nbs/00_data.ipynb #f4310d75
+def collate_captions(batch:list[tuple], # (features (P, C), tokens (L,)) samples
+                    )->tuple: # features (B, P, C), tokens (B, T) padded with PAD, lengths (B,)
+    "Stack features and pad token ids to the longest caption in the batch."
+    feats, toks = zip(*batch)
+    x = torch.stack(feats)  # (B, P, C)
+    lengths = torch.tensor([len(t) for t in toks])  # (B,)
+    y = torch.nn.utils.rnn.pad_sequence(toks, batch_first=True, padding_value=PAD)  # (B, T), in one C++ call
+    return x, y, lengths
+
+# %% ../nbs/00_data.ipynb #e5559618
+class ImageDataset(Dataset):
+    "One sample per image: (features (P, C) float32, index); `image_ids[index]` and `references` for the metrics."
+    def __init__(self, records:list[ImageRecord], # images with captions
+                 feats:FeatureSource, # `feats[image_id] -> (P, C)`
+                ):
+        _check_feats(records, feats)
+        self.records, self.feats = records, feats
+        self.image_ids = [r.image_id for r in records]
+        self.references = {r.image_id: [clean_caption(c) for c in r.captions] for r in records}
+    def __len__(self): return len(self.records)
+    def __getitem__(self, i):
+        return torch.as_tensor(np.asarray(self.feats[self.image_ids[i]]), dtype=torch.float32), i  # (P, C), index
+
 # %% ../nbs/00_data.ipynb #ea159110
 HUB_REPO = 'nlphuji/flickr30k'
 
@@ -318,85 +400,3 @@ def load_flickr30k_hub_parquet(repo_id:str|Path=HUB_REPO, # Hub dataset, or a lo
     if all(r.split is None for r in recs):
         warnings.warn(f"{repo_id}: no 'split' column, so the Karpathy split is unknown; split_records will draw a test set")
     return recs
-
-# %% ../nbs/00_data.ipynb #6ef8edb8
-def default_n_test(n_images:int, # images in the source
-                  )->int: # test images to hold out
-    "Test images to hold out from a source without a test split: 1,000 (the Karpathy protocol), or a tenth if fewer."
-    return min(1000, round(n_images / 10))
-
-def split_records(records:list[ImageRecord], # all images
-                  val_frac:float=0.1, # share of the non-test images drawn for validation (a source without 'val')
-                  seed:int=42, # shuffling seed: same seed, same split
-                  n_test:int|None=None, # test images to draw when no record has split == 'test'; None: `default_n_test`
-                 )->dict[str, list[ImageRecord]]:
-    "Split by image: the source's own test and validation images kept, missing ones drawn with the seed, the rest trains."
-    if n_test is not None and n_test < 0: raise ValueError(f"n_test must be >= 0, not {n_test}")
-    test = [r for r in records if r.split == 'test']
-    val = sorted((r for r in records if r.split == 'val'), key=lambda r: r.image_id)
-    held = ('test', 'val') if val else ('test',)  # 'restval' and 'train' (and None) are the pool that trains
-    rest = sorted((r for r in records if r.split not in held), key=lambda r: r.image_id)
-    random.Random(seed).shuffle(rest)
-    if not test:
-        k = default_n_test(len(records)) if n_test is None else n_test
-        test, rest = rest[:k], rest[k:]
-    if val: return {'train': rest, 'val': val, 'test': test}
-    n_val = int(round(len(rest) * val_frac))
-    return {'train': rest[n_val:], 'val': rest[:n_val], 'test': test}
-
-# %% ../nbs/00_data.ipynb #4e90869d
-class FeatureSource(Protocol):
-    "Anything that gives a (P, C) array of features for an image id."
-    def __getitem__(self, image_id:str) -> np.ndarray: ...
-    def __contains__(self, image_id:str) -> bool: ...
-
-class DictFeatures(dict):
-    "In-memory `FeatureSource`: `{image_id: array (P, C)}`."
-
-def _check_feats(records, feats):
-    missing = [r.image_id for r in records if r.image_id not in feats]
-    if missing: raise KeyError(f"no cached features for {len(missing)} image(s): {_names(missing)}. Run the feature "
-                               "extraction first (`captionlab extract`, lesson 02c).")
-
-# %% ../nbs/00_data.ipynb #917e1e02
-class CaptionDataset(Dataset):
-    "One sample per (image, caption): (features (P, C) float32, token ids (L,))."
-    def __init__(self, records:list[ImageRecord], # images with captions
-                 feats:FeatureSource, # `feats[image_id] -> (P, C)`
-                 vocab:Vocab, # encodes the captions
-                 max_len:int=MAX_LEN, # words kept per caption
-                ):
-        _check_feats(records, feats)
-        self.records, self.feats, self.vocab = records, feats, vocab
-        self.items = [(i, torch.tensor(vocab.encode(c, max_len))) for i,r in enumerate(records) for c in r.captions]
-        self.references = {r.image_id: [clean_caption(c) for c in r.captions] for r in records}
-
-    def __len__(self): return len(self.items)
-    def __getitem__(self, i):
-        ri, toks = self.items[i]
-        x = torch.as_tensor(np.asarray(self.feats[self.records[ri].image_id]), dtype=torch.float32)  # (P, C)
-        return x, toks  # (P, C), (L,)
-
-# %% ../nbs/00_data.ipynb #f4310d75
-def collate_captions(batch:list[tuple], # (features (P, C), tokens (L,)) samples
-                    )->tuple: # features (B, P, C), tokens (B, T) padded with PAD, lengths (B,)
-    "Stack features and pad token ids to the longest caption in the batch."
-    feats, toks = zip(*batch)
-    x = torch.stack(feats)  # (B, P, C)
-    lengths = torch.tensor([len(t) for t in toks])  # (B,)
-    y = torch.nn.utils.rnn.pad_sequence(toks, batch_first=True, padding_value=PAD)  # (B, T), in one C++ call
-    return x, y, lengths
-
-# %% ../nbs/00_data.ipynb #e5559618
-class ImageDataset(Dataset):
-    "One sample per image: (features (P, C) float32, index); `image_ids[index]` and `references` for the metrics."
-    def __init__(self, records:list[ImageRecord], # images with captions
-                 feats:FeatureSource, # `feats[image_id] -> (P, C)`
-                ):
-        _check_feats(records, feats)
-        self.records, self.feats = records, feats
-        self.image_ids = [r.image_id for r in records]
-        self.references = {r.image_id: [clean_caption(c) for c in r.captions] for r in records}
-    def __len__(self): return len(self.records)
-    def __getitem__(self, i):
-        return torch.as_tensor(np.asarray(self.feats[self.image_ids[i]]), dtype=torch.float32), i  # (P, C), index

@@ -1,4 +1,4 @@
-"""Frozen image encoders, pre-trained on another task: ResNet50 with its ImageNet weights, and a small CNN pre-trained here on ShapesWorld's per-cell labels; each turns a batch of images into a 7×7 grid of features.
+"""Frozen encoders that turn images into a 7×7 grid of features: ResNet50 with its ImageNet weights, and a small CNN pre-trained here on ShapesWorld's per-cell labels.
 
 Docs: https://captionlab.github.io/captionlab/encoder.html.md"""
 

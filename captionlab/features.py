@@ -1,4 +1,4 @@
-"""Cache what a frozen encoder sees: a resumable, memory-mapped float16 feature store on disk, the extraction loop that fills it once per image (DataLoader workers, pinned copies, autocast, a writer thread); the progress display that extraction and training share; and the cell positions a feature source can append.
+"""Cache what a frozen encoder sees: a resumable, memory-mapped float16 feature store, the extraction loop that fills it once per image, and the cell positions a feature source can append.
 
 Docs: https://captionlab.github.io/captionlab/features.html.md"""
 

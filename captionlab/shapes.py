@@ -1,4 +1,4 @@
-"""A seeded generator of small captioned scenes — coloured shapes at known places, five captions each, every object's box kept — the offline default data of captionlab.
+"""A seeded generator of small captioned scenes, coloured shapes at known places with every box kept: the offline default data of captionlab.
 
 Docs: https://captionlab.github.io/captionlab/shapes.html.md"""
 
