@@ -17,7 +17,11 @@ stand-in `quarto` on PATH, because it would otherwise try to install Quarto with
 - `__main__.` in a rendered signature (a class defined in the notebook, used as an annotation);
 - show_doc titles: the heading is not the name show_doc was given, or is a private name (no anchor, and a reader
   sees an underscore name);
-- pages: every notebook has a title, appears in nbs/sidebar.yml, and every sidebar entry exists."""
+- pages: every notebook has a title, appears in nbs/sidebar.yml, and every sidebar entry exists;
+- what a reader sees of a page (from the notebooks in nbs/): a shown code cell that only sets up the tests (one
+  thread, `HF_HUB_OFFLINE`, warnings filters: give it `#| hide`); an output with terminal colour codes; a widget
+  whose cell stores nothing a static page can show (no image, HTML or text beside the widget: the site has no
+  kernel); a numbered lesson that does not open with what you will learn or end with a "Next:" link."""
 import json, os, re, shutil, stat, subprocess, sys, tempfile
 from pathlib import Path
 
@@ -217,11 +221,47 @@ def check(problems: list):
         for rel in nbs:
             if rel not in listed: problems.append(f'nbs/sidebar.yml: does not list {rel} (the page is built, but no menu leads to it)')
 
+SETUP = re.compile(r"""^\s*(torch\.set_num_threads\(|os\.environ(\.setdefault\(|\[)\s*['"]HF_HUB_OFFLINE|"""
+                   r"""huggingface_hub\.constants\.HF_HUB_OFFLINE\s*=|warnings\.(filterwarnings|simplefilter)\(|_\s*=\s*os\.environ)""")
+ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
+STATIC = ('image/png', 'image/svg+xml', 'image/jpeg', 'text/html', 'text/markdown')
+
+def _src(c): return ''.join(c['source']) if isinstance(c['source'], list) else c['source']
+
+def reader_view(problems: list):
+    "What a reader of the site sees of each page, from its notebook: set-up code, colour codes, empty widgets, a lesson's ends"
+    for p in lesson_paths():
+        rel, nb = p.relative_to(NBS).as_posix(), json.loads(p.read_text(encoding='utf-8'))
+        cells = nb['cells']
+        for i, c in enumerate(cells):
+            if c['cell_type'] != 'code': continue
+            s = _src(c); lines = [l for l in s.splitlines() if l.strip() and not l.lstrip().startswith('#')]
+            hidden = re.search(r'^#\|\s*(hide|echo:\s*false|include:\s*false)', s, re.M)
+            if lines and not hidden and all(SETUP.match(l) for l in lines):
+                problems.append(f'nbs/{rel} cell {i}: shows the reader test set-up only ({lines[0].strip()[:50]!r}): '
+                                'give it #| hide')
+            outs = c.get('outputs') or []
+            text = ''.join(''.join(o.get('text', '')) + ''.join(o.get('data', {}).get('text/plain', '')) for o in outs)
+            if ANSI.search(text): problems.append(f'nbs/{rel} cell {i}: an output holds terminal colour codes')
+            widget = any('application/vnd.jupyter.widget-view+json' in o.get('data', {}) for o in outs)
+            static = any(k in o.get('data', {}) for o in outs for k in STATIC) or any(
+                o.get('output_type') == 'stream' and ANSI.sub('', ''.join(o.get('text', ''))).strip() for o in outs)
+            if widget and not static:
+                problems.append(f'nbs/{rel} cell {i}: a widget and nothing a static page can show (the site has no '
+                                'kernel: show its frames, or an image, beside it)')
+        if re.match(r'\d', rel):
+            md = [c for c in cells if c['cell_type'] == 'markdown']
+            if not md or 'you will learn' not in _src(md[0]).lower():
+                problems.append(f'nbs/{rel}: its first cell does not say what you will learn')
+            if not cells or cells[-1]['cell_type'] != 'markdown' or not re.search(r'Next:?\**:?\s*\[', _src(cells[-1])):
+                problems.append(f'nbs/{rel}: does not end with a markdown "Next:" link to what comes next')
+
 def main():
     if '--no-proc' not in sys.argv:
         if proc(): print('nbdev-proc-nbs failed'); return 1
     problems = []
     check(problems)
+    reader_view(problems)
     print('\n'.join(problems) or f'docs OK ({len(lesson_paths())} pages in _proc/)')
     return 1 if problems else 0
 

@@ -455,7 +455,7 @@ def packaged_model_path(name:str, # a key of `PACKAGED_MODELS`
 @patch(cls_method=True)
 def from_pretrained(cls:CaptionModel, model_id, # a saved model's folder, a checkpoint folder, a Hub id, or a packaged name
                     **kwargs, # `device`, `encoder`, `weights`, and the Hub's `revision`, `cache_dir`, `token`...
-                   )->CaptionModel:
+                   )->'CaptionModel':
     "Load a `CaptionModel`: a packaged name (`shapes-demo`) from the package, a folder from disk, else from the Hub."
     if str(model_id) in PACKAGED_MODELS: model_id = packaged_model_path(str(model_id))
     return ModelHubMixin.from_pretrained.__func__(cls, model_id, **kwargs)
