@@ -21,7 +21,8 @@ stand-in `quarto` on PATH, because it would otherwise try to install Quarto with
 - what a reader sees of a page (from the notebooks in nbs/): a shown code cell that only sets up the tests (one
   thread, `HF_HUB_OFFLINE`, warnings filters: give it `#| hide`); an output with terminal colour codes; a widget
   whose cell stores nothing a static page can show (no image, HTML or text beside the widget: the site has no
-  kernel); a numbered lesson that does not open with what you will learn or end with a "Next:" link."""
+  kernel); a numbered lesson that does not open with what you will learn or end with a "Next:" link; a picture
+  linked by its raw GitHub URL (as the README must) that is not in the repository."""
 import json, os, re, shutil, stat, subprocess, sys, tempfile
 from pathlib import Path
 
@@ -230,6 +231,8 @@ def _src(c): return ''.join(c['source']) if isinstance(c['source'], list) else c
 
 def reader_view(problems: list):
     "What a reader of the site sees of each page, from its notebook: set-up code, colour codes, empty widgets, a lesson's ends"
+    _, git_url, branch, _ = config()
+    raw = git_url.replace('https://github.com/', 'https://raw.githubusercontent.com/') + f'/{branch}/'
     for p in lesson_paths():
         rel, nb = p.relative_to(NBS).as_posix(), json.loads(p.read_text(encoding='utf-8'))
         cells = nb['cells']
@@ -249,6 +252,10 @@ def reader_view(problems: list):
             if widget and not static:
                 problems.append(f'nbs/{rel} cell {i}: a widget and nothing a static page can show (the site has no '
                                 'kernel: show its frames, or an image, beside it)')
+        for c in cells: # the README's pictures are absolute URLs (the package index has no repository files)
+            if c['cell_type'] != 'markdown': continue
+            for f in re.findall(re.escape(raw) + r'([^)\s"]+)', _src(c)):
+                if not (ROOT/f).exists(): problems.append(f'nbs/{rel}: links {raw}{f}, and there is no {f} in the repository')
         if re.match(r'\d', rel):
             md = [c for c in cells if c['cell_type'] == 'markdown']
             if not md or 'you will learn' not in _src(md[0]).lower():

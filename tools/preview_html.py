@@ -58,7 +58,8 @@ def main():
     ap.add_argument('--out', default='_proc/_preview')  # _proc/ is git-ignored
     a = ap.parse_args()
     out = Path(a.out).resolve(); out.mkdir(parents=True, exist_ok=True)
-    (out/'preview.css').write_text(CSS)
+    site_css = Path(__file__).resolve().parent.parent/'nbs'/'styles.css' # the site's own rules (wrapping, image widths)
+    (out/'preview.css').write_text(CSS + '\n' + (site_css.read_text() if site_css.exists() else ''))
     ver = subprocess.run(['pandoc', '--version'], capture_output=True, text=True).stdout.split()[1]
     embed = '--embed-resources' if int(ver.split('.')[0]) >= 3 else '--self-contained'  # images, css in the file
     for p in map(Path, a.notebooks):
@@ -69,6 +70,8 @@ def main():
         import yaml  # title and description as Quarto shows them: markdown, read from the front matter
         head = {'title': meta.get('title', p.stem), **({'subtitle': meta['description']} if meta.get('description') else {})}
         md = f"---\n{yaml.safe_dump(head, allow_unicode=True)}---\n\n{md}"
+        root = Path(__file__).resolve().parent.parent  # this repository's raw GitHub files (the README's images) read here
+        md = re.sub(r'https://raw\.githubusercontent\.com/[^/\s)]+/[^/\s)]+/[^/\s)]+/', root.as_uri() + '/', md)
         r = subprocess.run(args, input=md, text=True, capture_output=True, cwd=p.parent)
         if r.returncode: sys.exit(f'{p}: pandoc failed: {r.stderr}')
         print(out/name)
