@@ -217,19 +217,20 @@ def _open_rgb(path):
 def show_gallery(records: list, # `ImageRecord`s to show
                  generated: dict, # from `generate`: image id -> `Caption`
                  n: int = 8, # images
-                 cols: int = 4, # per row
+                 cols: int = 3, # per row
                  path=None, # save the figure here if given
                 ):
     "Images with a reference caption (GT) and the model's caption (pred)."
     import matplotlib.pyplot as plt, textwrap
     recs = [r for r in records if r.image_id in generated][:n]
     rows = max(1, (len(recs) + cols - 1) // cols)
-    fig, axs = plt.subplots(rows, cols, figsize=(3.3 * cols, 4.6 * rows), squeeze=False)
+    fig, axs = plt.subplots(rows, cols, figsize=(3.0 * cols, 4.4 * rows), squeeze=False)
     for ax in axs.flat: ax.axis('off')
     for ax, r in zip(axs.flat, recs):
         ax.imshow(_open_rgb(r.path))
         gt, pred = clean_caption(r.captions[0]), generated[r.image_id].text
-        ax.set_title('\n'.join(textwrap.wrap(f'GT: {gt}', 40) + textwrap.wrap(f'pred: {pred}', 40)), fontsize=7.5, loc='left')
+        lines = textwrap.wrap(f'GT: {gt}', 34) + textwrap.wrap(f'pred: {pred}', 34)
+        ax.set_title('\n'.join(lines), fontsize=10, loc='left') # ~11 px tall on a 900-px page
     fig.tight_layout()
     if path: fig.savefig(path, dpi=90)
     return fig
@@ -281,24 +282,25 @@ def attention_explorer(records: list, # `ImageRecord`s
                        generated: dict, # from `generate`
                       ):
     "An ipywidgets explorer: choose an image, slide through its words and their attention."
-    import ipywidgets as W, matplotlib.pyplot as plt
+    import io, ipywidgets as W, matplotlib.pyplot as plt
     recs = {r.image_id: r for r in records if r.image_id in generated}
     pick = W.Dropdown(options=list(recs), description='image')
     step = W.IntSlider(min=0, max=0, description='word')
-    out, info = W.Output(), W.HTML()
+    pic, info = W.Image(format='png'), W.HTML()
     def draw(*_):
         r, g = recs[pick.value], generated[pick.value]
         step.max = max(len(g.words) - 1, 0)
         t = min(step.value, step.max)
         words = [f'<b>[{w}]</b>' if i == t else w for i, w in enumerate(g.words)]
         info.value = 'pred: ' + ' '.join(words) + '<br>GT: ' + clean_caption(r.captions[0])
-        with out:
-            out.clear_output(wait=True)
-            img = _open_rgb(r.path); fig, ax = plt.subplots(figsize=(4, 4)); ax.axis('off'); ax.imshow(img)
-            if g.words: ax.imshow(attention_heatmap(g.alphas[t], img.size), cmap='jet', alpha=0.5)
-            plt.show()
+        img = _open_rgb(r.path)
+        fig, ax = plt.subplots(figsize=(4, 4)); ax.axis('off'); ax.imshow(img)
+        if g.words: ax.imshow(attention_heatmap(g.alphas[t], img.size), cmap='jet', alpha=0.5)
+        buf = io.BytesIO()
+        fig.savefig(buf, format='png', dpi=72, bbox_inches='tight'); plt.close(fig)
+        pic.value = buf.getvalue() # a picture widget: nothing printed, no figure left open
     pick.observe(draw, 'value'); step.observe(draw, 'value'); draw()
-    return W.VBox([W.HBox([pick, step]), info, out])
+    return W.VBox([W.HBox([pick, step]), info, pic])
 
 # %% ../nbs/06_evaluation.ipynb #d8b1f000
 RELATIONS = ['left of', 'right of', 'above', 'below', 'next to']
@@ -365,10 +367,11 @@ def share(flags: list) -> float|None: # None for no flags
 
 def content_accuracy(records: list, # ShapesWorld records
                      generated: dict, # from `generate`
-                     sizes: bool = False, # also require right sizes (the quality bar asks for colour, shape, relation)
+                     sizes: bool = False, # also require right sizes (the goals do not)
                     ) -> float|None: # None: no scene to score
     "Share of images whose generated caption is `content_correct`."
-    ok = [content_correct(generated[r.image_id].text, r.meta['objects'], sizes) for r in records if r.image_id in generated]
+    ok = [content_correct(generated[r.image_id].text, r.meta['objects'], sizes)
+          for r in records if r.image_id in generated]
     return share(ok)
 
 # %% ../nbs/06_evaluation.ipynb #d3c0b651
