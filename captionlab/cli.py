@@ -13,14 +13,6 @@ from pathlib import Path
 __all__ = ['TRAIN_OPTIONS', 'DECODER_OPTIONS', 'DATA_HELP', 'DEVICE_HELP', 'OUTPUT_FIELDS', 'PROGRESS_MIN', 'field_defaults',
            'build_parser', 'select_split', 'main', 'output_kind', 'ResultsFile']
 
-# %% ../nbs/07_cli.ipynb #c7c0a002
-def __getattr__(name: str):
-    "`captionlab.pipeline`'s public names, as `captionlab.cli.NAME` (where they were defined before)."
-    if name.startswith('_'): raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import captionlab.pipeline as pipeline
-    if name in pipeline.__all__: return getattr(pipeline, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 # %% ../nbs/07_cli.ipynb #10e908dd
 def field_defaults(module: str, # e.g. 'captionlab.training'
                    cls: str, # a dataclass defined at the top of that module
@@ -336,3 +328,11 @@ def _caption_command(a):
     if failed:
         print(f"captionlab caption: {failed} of {len(paths)} images could not be read", file=sys.stderr)
         raise SystemExit(1)
+
+# %% ../nbs/07_cli.ipynb #c7c0a002
+def __getattr__(name: str):
+    "`captionlab.pipeline`'s public names, as `captionlab.cli.NAME` (where they were defined before)."
+    if name.startswith('_'): raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import captionlab.pipeline as pipeline
+    if name in pipeline.__all__: return getattr(pipeline, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
