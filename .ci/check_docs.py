@@ -20,8 +20,8 @@ stand-in `quarto` on PATH, because it would otherwise try to install Quarto with
 - pages: every notebook has a title, appears in nbs/sidebar.yml, and every sidebar entry exists;
 - what a reader sees of a page (from the notebooks in nbs/): a shown code cell that only sets up the tests (one
   thread, `HF_HUB_OFFLINE`, warnings filters: give it `#| hide`); an output with terminal colour codes; a widget
-  whose cell stores nothing a static page can show (no image, HTML or text beside the widget: the site has no
-  kernel); a numbered lesson that does not open with what you will learn or end with a "Next:" link; a picture
+  whose cell, and the code cell after it, store nothing a static page can show (no image, HTML or text beside
+  the widget: the site has no kernel); a numbered lesson that does not open with what you will learn or end with a "Next:" link; a picture
   linked by its raw GitHub URL (as the README must) that is not in the repository."""
 import json, os, re, shutil, stat, subprocess, sys, tempfile
 from pathlib import Path
@@ -249,6 +249,8 @@ def reader_view(problems: list):
             widget = any('application/vnd.jupyter.widget-view+json' in o.get('data', {}) for o in outs)
             static = any(k in o.get('data', {}) for o in outs for k in STATIC) or any(
                 o.get('output_type') == 'stream' and ANSI.sub('', ''.join(o.get('text', ''))).strip() for o in outs)
+            nxt = next((d for d in cells[i + 1:] if d['cell_type'] == 'code'), {}) # or the code cell right after it
+            static = static or any(k in o.get('data', {}) for o in nxt.get('outputs') or [] for k in STATIC[:3])
             if widget and not static:
                 problems.append(f'nbs/{rel} cell {i}: a widget and nothing a static page can show (the site has no '
                                 'kernel: show its frames, or an image, beside it)')
@@ -260,7 +262,7 @@ def reader_view(problems: list):
             md = [c for c in cells if c['cell_type'] == 'markdown']
             if not md or 'you will learn' not in _src(md[0]).lower():
                 problems.append(f'nbs/{rel}: its first cell does not say what you will learn')
-            if not cells or cells[-1]['cell_type'] != 'markdown' or not re.search(r'Next:?\**:?\s*\[', _src(cells[-1])):
+            if not cells or cells[-1]['cell_type'] != 'markdown' or not re.search(r'Next:.*?\]\(', _src(cells[-1]), re.S):
                 problems.append(f'nbs/{rel}: does not end with a markdown "Next:" link to what comes next')
 
 def main():

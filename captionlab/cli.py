@@ -95,18 +95,18 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog='captionlab', description='Show, Attend and Tell image captioning: '
                                  'demo, extract, train, evaluate, caption. `captionlab COMMAND --help` for each.')
     sub = ap.add_subparsers(dest='command', required=True, metavar='COMMAND')
-    p = sub.add_parser('demo', help='offline end-to-end demo on ShapesWorld (2-5.5 min on a 2-core CPU)',
+    p = sub.add_parser('demo', help='offline end-to-end demo on ShapesWorld (a few minutes on a CPU)',
                        description='Draw ShapesWorld, encode it with the shipped ShapesEncoder, train with early stopping, '
                                    'evaluate on scenes from an unseen seed, and write a report folder. Scenes and features '
                                    'already in the folder are reused when they fit, rebuilt when they do not. It takes '
-                                   '2 to 5.5 minutes on a 2-core CPU (measured on two machines of one kind) and prints BLEU, METEOR, '
+                                   'a few minutes on a laptop CPU and prints BLEU, METEOR, '
                                    'ROUGE-L and CIDEr, then content accuracy, relation accuracy and attention grounding, '
-                                   'each against its target.')
+                                   'each against the goal set for it (lesson 06).')
     p.add_argument('--out', default='captionlab-demo', help='report folder (default ./captionlab-demo)')
     p.add_argument('--n-train', type=_count, default=DEMO_SCENES,
-                   help=f'training+validation scenes, world 0 (default {DEMO_SCENES}; with --holdout, so many that '
+                   help=f'training+validation scenes, ShapesWorld seed 0 (default {DEMO_SCENES}; with --holdout, so many that '
                         'show no held-out pair)')
-    p.add_argument('--n-test', type=_count, default=300, help=f'test scenes, world {DEMO_TEST_WORLD} (default 300)')
+    p.add_argument('--n-test', type=_count, default=300, help=f'test scenes, ShapesWorld seed {DEMO_TEST_WORLD} (default 300)')
     p.add_argument('--epochs', type=_count, default=DEMO_EPOCHS, help=f'epochs of the cosine plan (default {DEMO_EPOCHS})')
     p.add_argument('--seed', type=int, help='training seed: initial weights, batch order, dropout (default 42)')
     p.add_argument('--select', choices=['loss', 'cider'], help="which epoch the checkpoint keeps: the best validation loss "

@@ -107,7 +107,7 @@ def _decoder_fields(dcfg) -> dict:
 def train_run(records, # all images (a `test` split, if any, is held out)
               feats, # their features (a `FeatureStore` or any `feats[image_id] -> (P, C)`)
               out_dir, # run folder: best/, last/, loss.png
-              cfg=None, # `TrainConfig` (default: `TrainConfig()`, the paper's recipe)
+              cfg=None, # `TrainConfig` (default: `TrainConfig()`, the classic recipe)
               dec: dict|None = None, # DecoderConfig fields other than vocab_size and enc_dim (None values: defaults)
               min_freq: int|None = None, # vocabulary: keep words seen this often (None: `default_min_freq`)
               val_frac: float = 0.1, # share of non-test images for validation
@@ -311,7 +311,7 @@ DEMO_DECODER = dict(emb_dim=64, hid_dim=128, att_dim=64, dropout=0., deep_output
 DEMO_TRAIN = dict(lr=8e-3, batch_size=256, warmup=50, lr_schedule='cosine', att_lambda=0.,
                   label_smoothing=0.1) # see the note above
 DEMO_EPOCHS = 9 # the cosine plan: the learning rate reaches 0 at the end of the last epoch
-DEMO_SCENES = 4000 # training + validation scenes (world 0)
+DEMO_SCENES = 4000 # training + validation scenes (ShapesWorld seed 0)
 DEMO_TEST_WORLD = 3 # the test scenes' world: a seed never used to train or to choose the recipe
 DEMO_POSITIONS = 8. # cell positions scaled 0..8 appended to the features (lesson 02c)
 COMPOSITIONAL_BAR = 0.80 # content accuracy on test scenes with a held-out colour+shape pair
@@ -330,8 +330,8 @@ def _demo_folder(out: Path, overwrite: bool):
     out.mkdir(parents=True, exist_ok=True); (out/DEMO_MARK).write_text('made by captionlab demo\n')
 
 def run_demo(out_dir='captionlab-demo', # report folder (created)
-             n_train: int = DEMO_SCENES, # training + validation scenes (world 0), after any `holdout` left some out
-             n_test: int = 300, # test scenes (world `DEMO_TEST_WORLD`, never seen in training)
+             n_train: int = DEMO_SCENES, # training + validation scenes (ShapesWorld seed 0), after any `holdout` left some out
+             n_test: int = 300, # test scenes (ShapesWorld seed `DEMO_TEST_WORLD`, never seen in training)
              epochs: int = DEMO_EPOCHS, # the length of the plan (early stopping may end it sooner)
              cfg=None, # `TrainConfig` (default: `DEMO_TRAIN` with `epochs`)
              dec: dict|None = None, # decoder sizes (default `DEMO_DECODER`, sized for a laptop CPU)
@@ -354,11 +354,11 @@ def run_demo(out_dir='captionlab-demo', # report folder (created)
     def say(s):
         if progress: print(f"[{time.time() - t0:5.0f}s] {s}", flush=True)
     _demo_folder(out, overwrite)
-    say(f"drawing ShapesWorld: {n_train} training scenes (world 0), {n_test} test scenes (world {DEMO_TEST_WORLD})")
+    say(f"drawing ShapesWorld: {n_train} training scenes (seed 0), {n_test} test scenes (seed {DEMO_TEST_WORLD})")
     held = sorted({tuple(h) for h in holdout})
     n_draw = scenes_for(n_train, 0, held) # with a hold-out, more scenes: n_train of them show no held-out pair
     if held: say(f"kept out of training: every scene with a {', '.join(' '.join(h) for h in held)} "
-                 f"({n_draw - n_train} of the first {n_draw} scenes of world 0)")
+                 f"({n_draw - n_train} of the first {n_draw} scenes of seed 0)")
     # with a hold-out the test world goes on past n_test, until n_compositional scenes show a held-out pair: those
     # past n_test are scored for the compositional test only
     n_tdraw = max(n_test, scenes_for(n_compositional, DEMO_TEST_WORLD, held, showing=True)) if held else n_test
@@ -465,7 +465,7 @@ def train_flickr30k(run_dir='runs/flickr30k', # everything goes here: features/,
                     data: str = 'hub', # any `--data` source
                     images: str|None = None, # image folder, where the source needs one
                     weights: str = 'imagenet', # ResNet50 weights
-                    cfg=None, # `TrainConfig` (default: `TrainConfig()`, the paper's recipe)
+                    cfg=None, # `TrainConfig` (default: `TrainConfig()`, the classic recipe)
                     min_freq: int|None = None, # vocabulary threshold (default `FLICKR30K_MIN_FREQ`, 5)
                     num_workers: int = 4, # image decoding workers for extraction
                     progress: bool = True, # progress bars
