@@ -1,9 +1,10 @@
 """Write README.md from nbs/index.ipynb (what `nbdev-readme` does where Quarto is installed).
 
 Markdown cells are copied; code cells not marked `#| hide` become python blocks; directives and outputs are
-left out. Relative links and images (to notebooks and nbs/images/) become absolute GitHub URLs of the repository
-named in pyproject.toml ([project.urls] Repository, [tool.nbdev] branch), so that they work wherever the README
-is shown: on GitHub and on the package index (PyPI shows the README but has none of the repository's files).
+left out. Relative links become absolute, so that they work wherever the README is shown, on GitHub and on the
+package index (PyPI shows the README but has none of the repository's files): a notebook as its page on the docs
+site ([project.urls] Documentation; there its #anchors work, in GitHub's notebook view they do not), a picture of
+nbs/images/ as its raw file in the repository ([project.urls] Repository, [tool.nbdev] branch).
 `python .ci/readme.py --check` exits 1 if README.md is out of date."""
 import json, re, sys
 from pathlib import Path
@@ -24,12 +25,25 @@ def _repo():
     if not re.match(r'https://github\.com/[^/]+/[^/]+$', url): sys.exit(f'pyproject.toml: Repository {url!r} is not a GitHub repository URL')
     return url, branch
 
-def absolute_links(md: str, repo: str, branch: str) -> str:
-    "Relative `[text](path)` and `![alt](path)` in `md` (paths from nbs/) made absolute GitHub URLs"
+def _docs():
+    "The documentation site's URL from pyproject.toml ([project.urls] Documentation), or None"
+    m = re.search(r'^Documentation\s*=\s*"([^"]+)"', (root/'pyproject.toml').read_text(), re.M)
+    return m.group(1).rstrip('/') + '/' if m else None
+
+def page_url(path: str, docs: str) -> str:
+    "A link to a notebook (`07b_pipeline.ipynb#what-it-gives`) as its page on the docs site, where anchors work"
+    nb, _, anchor = path.partition('#')
+    stem = re.sub(r'^\d+[a-z]?_', '', Path(nb).stem)  # nbdev's page name: 07b_pipeline -> pipeline
+    return docs + ('' if stem == 'index' else f'{stem}.html') + (f'#{anchor}' if anchor else '')
+
+def absolute_links(md: str, repo: str, branch: str, docs: str|None = None) -> str:
+    """Relative `[text](path)` and `![alt](path)` in `md` (paths from nbs/) made absolute: a notebook as its page on
+    the docs site (GitHub's notebook view ignores anchors), a picture as its raw GitHub file, anything else on GitHub"""
     raw = repo.replace('https://github.com/', 'https://raw.githubusercontent.com/') + f'/{branch}/'
     def fix(m):
         bang, text, path = m.group(1), m.group(2), m.group(3)
         if re.match(r'^([a-z][a-z0-9+.-]*:|#|/)', path, re.I): return m.group(0)  # absolute, anchor, site root
+        if docs and not bang and re.match(r'[^#]+\.ipynb(#|$)', path): return f'[{text}]({page_url(path, docs)})'
         target = 'nbs/' + path.removeprefix('./')
         return f'{bang}[{text}]({raw + target if bang else f"{repo}/blob/{branch}/{target}"})'
     return re.sub(r'(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^)\s]+)\)', fix, md)
@@ -43,7 +57,7 @@ for c in nb['cells']:
         lines = src.splitlines()
         if lines and lines[0].startswith('# '):  # title cell: '> summary' becomes a plain paragraph
             lines = [l[2:] if l.startswith('> ') else l for l in lines]
-        parts.append(absolute_links('\n'.join(lines), repo, branch))
+        parts.append(absolute_links('\n'.join(lines), repo, branch, _docs()))
     elif c['cell_type'] == 'code':
         lines = src.splitlines()
         if any(l.strip() in ('#| hide', '#|hide') for l in lines): continue

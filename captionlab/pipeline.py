@@ -428,7 +428,7 @@ def demo_summary(rep: dict, out: Path) -> str:
                   f"(human agreement, reported: a model may beat it)",
                   f"  attention grounding: most-attended cell in the named object for {qq['grounding_hit']:.1%} of object words "
                   f"(chance {q['grounding']['chance']:.1%}; {met('grounding_hit')})" if qq.get('grounding_hit') is not None else
-                  "  attention grounding: none to score (the decoder gives no attention)"]
+                  "  attention grounding: none to score (no word names an object of its scene, or no attention)"]
     if c := rep.get('compositional'):
         ins = c.get('in_test_set')
         part = (f"; {_pct(ins['content_accuracy'])} on the {ins['n_scenes']} of them among the {rep['n_images']}"
