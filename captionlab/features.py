@@ -159,86 +159,124 @@ def encode_batch(encoder:nn.Module, # frozen encoder, already on `device`
 # %% ../nbs/02c_features.ipynb #0486ae04
 def in_notebook()->bool:
     "Are we running inside a Jupyter kernel (where progress bars and plots show inline)?"
-    try: from fastprogress.core import in_notebook as fp_in_notebook; return fp_in_notebook()
-    except Exception: return False
+    try: from IPython import get_ipython
+    except ImportError: return False
+    shell = get_ipython() # None in plain Python; a terminal IPython is no kernel
+    return any(c.__name__ == 'ZMQInteractiveShell' for c in type(shell).__mro__) # Jupyter, Colab, VS Code
 
 def _isatty(f)->bool:
     try: return bool(f.isatty())
     except Exception: return False  # a stand-in stream without isatty
 
-_BARS = {}
-def _bar_class(mode:str)->type:
-    "fastprogress's `ProgressBar` as one self-updating line ('terminal') or as a line per tenth ('lines')."
-    if mode in _BARS: return _BARS[mode]
-    from fastprogress.fastprogress import ProgressBar   # imported only once something is shown
-    class LineBar(ProgressBar):
-        "A terminal: one line that rewrites itself; left at the end, or cleared for the table's next row."
-        width = 0
-        def _write(self, s): self.file.write(s); self.file.flush()
-        def on_update(self, val, text):
-            k = int(20 * val / self.total) if self.total else 0
-            line = f"{self.desc + ': ' if self.desc else ''}|{'█' * k}{'-' * (20 - k)}| {text}"
-            self._write('\r' + line + ' ' * max(self.width - len(line), 0))  # covers a longer line before
-            self.width = max(self.width, len(line))
-        def on_iter_end(self):
-            self._write('\n' if self.leave else '\r' + ' ' * self.width + '\r'); super().on_iter_end()
-        def on_interrupt(self): self._write('\n'); super().on_interrupt()
-    class LinesBar(ProgressBar):
-        "A file or a pipe: a plain line each time another tenth of the items is done."
-        update_every, tenth = 0, 0  # look at every item; print the first of each tenth
-        def on_update(self, val, text):
-            if not self.total or (t := val * 10 // self.total) <= self.tenth: return
-            self.tenth = t; print(f"{self.desc + ': ' if self.desc else ''}{text}", file=self.file, flush=True)
-    _BARS.update(terminal=LineBar, lines=LinesBar)
-    return _BARS[mode]
+def _clock()->float: return time.time() # seconds; the lines' clock (a test gives a fake one)
+
+class _LinesBar:
+    "A file or a pipe: a plain line each time another tenth of the items is done, with the time spent and left."
+    def __init__(self, items:Iterable, total:int, desc:str='', file=None):
+        self.items, self.total, self.desc, self.file, self.postfix = items, total, desc, file or sys.stderr, ''
+    def set_postfix_str(self, s:str, refresh:bool=False): self.postfix = s # as tqdm's bars take it
+    def __iter__(self):
+        t0, tenth = _clock(), 0
+        for n, x in enumerate(self.items, 1):
+            yield x # the caller works on `x` until it asks for the next item: then `n` items are done
+            if self.total and (t := n * 10 // self.total) > tenth:
+                tenth = t; print(self.line(n, _clock() - t0), file=self.file, flush=True)
+    def line(self, n:int, elapsed:float)->str: # e.g. 'extract: 3/10 (30%), 00:06 spent, 00:14 left; 24 images'
+        from tqdm import tqdm
+        left = tqdm.format_interval(elapsed / n * max(self.total - n, 0))
+        head = f"{self.desc + ': ' if self.desc else ''}{n}/{self.total} ({round(100 * n / self.total)}%)"
+        tail = f"; {self.postfix}" if self.postfix else ''
+        return f"{head}, {tqdm.format_interval(elapsed)} spent, {left} left{tail}"
+
+def _png(lines:list, names=('train', 'valid'))->bytes: # [[x, y], ...]: curves drawn off-screen, as a PNG
+    import io
+    from matplotlib.figure import Figure  # no pyplot: nothing is left open, nothing is shown twice
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
+    fig = Figure(figsize=(5, 3), dpi=80); ax = fig.subplots()
+    for i, ((x, y), name) in enumerate(zip(lines, names)):
+        ax.add_line(Line2D(x, y, color=f'C{i}', marker='o', label=name))
+    ax.relim(); ax.autoscale_view(); ax.set_xlabel('epoch'); ax.legend()
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True)); fig.tight_layout()
+    buf = io.BytesIO(); fig.savefig(buf, format='png'); return buf.getvalue()
 
 class Progress:
-    "A loop's progress: fastprogress in a notebook, one self-updating line in a terminal, plain lines in a log."
+    "A loop's progress: tqdm bars in a notebook or a terminal, plain lines in a log; each shows the time left."
     def __init__(self, show:bool=True, # False: show nothing
                  file=None, # where the terminal line and the plain lines go (default: sys.stderr)
                  cols:list|None=None, # the columns of a table above the bars (training's epochs)
                 ):
         self.file, self.cols, self.mb, self.current = file or sys.stderr, list(cols or []) or None, None, None
+        self.rows, self.shown = [], {} # the table's rows; the notebook's display handles (table, curves)
         self.mode = ('off' if not show else 'notebook' if in_notebook() else
                      'terminal' if _isatty(self.file) else 'lines')  # a log gets lines, not carriage returns
         if self.cols and self.mode in ('terminal', 'lines'): self._print(self.cols)
 
-    def outer(self, items:Iterable): # e.g. the epochs
-        "`items`; in a notebook they drive a fastprogress master bar: the table, the curves, the bars."
+    def outer(self, items:Iterable, # e.g. the epochs
+              unit:str='epoch', # what one of them is, in the rate of their bar (a notebook's)
+             ):
+        "`items`; in a notebook, under a bar of them (with the time left) come the table, the curves, the bars."
         if self.mode != 'notebook': yield from items; return
-        from fastprogress.fastprogress import NBMasterBar
-        self.mb = NBMasterBar(items)
-        if self.cols: self.mb.write(self.cols, table=True)
-        yield from self.mb
+        from tqdm.notebook import tqdm
+        from IPython.display import HTML
+        bar = self.mb = tqdm(total=len(items) if hasattr(items, '__len__') else None, unit=unit, display=False)
+        self._display(bar.container)
+        if self.cols: self._show('table', self._html()); self._show('curves', HTML(''))
+        for x in items:
+            try: yield x
+            except GeneratorExit: # the caller stopped after this one (early stopping): a full bar, not red
+                bar.update(); bar.total = bar.n; bar.close(); raise
+            bar.update()
+        bar.close()
 
     def loop(self, items:Iterable, # e.g. the batches of an epoch
             total:int|None=None, # how many (default: `len(items)`)
-            desc:str='', # a label in front of the terminal line and the plain lines
+            desc:str='', # a label in front of the bar or the plain lines
            )->Iterable:
         "`items`, with a bar (in a log under a table, none: the table's rows are the lines)."
         if self.mode == 'off' or (self.mode == 'lines' and self.cols): return items
         total = len(items) if total is None else total
-        if self.mode == 'notebook':
-            from fastprogress.fastprogress import NBProgressBar
-            self.current = NBProgressBar(items, total, parent=self.mb)  # in the master bar, if any
+        if self.mode == 'lines': self.current = _LinesBar(items, total, desc, self.file)
+        elif self.mode == 'terminal':
+            from tqdm import tqdm
+            self.current = tqdm(items, desc or None, total, leave=not self.cols, file=self.file,
+                                dynamic_ncols=True)
         else:
-            self.current = _bar_class(self.mode)(items, total, leave=not self.cols)
-            self.current.file, self.current.desc = self.file, desc
+            from tqdm.notebook import tqdm
+            self.current = tqdm(items, desc or None, total, leave=self.mb is None, display=False)
+            self._display(self.current.container) # below the table, cleared at the end of an epoch
         return self.current
 
     def comment(self, text:str): # e.g. the loss so far
         "Show `text` beside the current bar."
-        if self.current is not None: self.current.comment = text
+        if self.current is not None: self.current.set_postfix_str(text, refresh=False)
 
     def row(self, values:list): # one per column
         "Add a row to the table: to the HTML table in a notebook, as a line of text elsewhere."
         if self.mode == 'off': return
-        if self.mb is not None: self.mb.write([str(v) for v in values], table=True)
+        if self.mode == 'notebook': self.rows.append(list(values)); self._show('table', self._html())
         else: self._print(values)
 
-    def graph(self, lines:list): # [[x, y], ...]: fastprogress names them 'train' and 'valid'
+    def graph(self, lines:list): # [[x, y], ...]: named 'train' and 'valid'
         "Draw curves under the table, in a notebook only (training's losses as they grow)."
-        if self.mb is not None: self.mb.update_graph(lines)
+        if self.mode != 'notebook': return
+        from IPython.display import Image
+        self._show('curves', Image(_png(lines), format='png'))
+
+    def _html(self): # the table so far, as HTML
+        from html import escape
+        from IPython.display import HTML
+        tr = lambda r, t: '<tr>' + ''.join(f'<{t}>{escape(str(v))}</{t}>' for v in r) + '</tr>'
+        rows = (tr(self.cols, 'th') if self.cols else '') + ''.join(tr(r, 'td') for r in self.rows)
+        return HTML(f'<table>{rows}</table>')
+
+    def _display(self, obj): # IPython's display, looked up when called (a test replaces it)
+        from IPython.display import display
+        return display(obj, display_id=True)
+
+    def _show(self, key:str, obj): # shows `obj` the first time, then replaces what `key` showed
+        if key in self.shown: self.shown[key].update(obj)
+        else: self.shown[key] = self._display(obj)
 
     def _print(self, row):  # the first column 8 characters wide, the others 12, the last as it is
         line = f"{row[0]!s:<8}" + ''.join(f'{c!s:<12}' for c in row[1:-1]) + str(row[-1])
