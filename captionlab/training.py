@@ -1,4 +1,4 @@
-"""From a plain training loop to `train`: early stopping, crash-safe checkpoints, exact resume, mixed precision and several GPUs; then a real ShapesWorld captioner, trained in a few minutes on a laptop CPU.
+"""From a plain training loop to `train`: early stopping, crash-safe checkpoints, exact resume, mixed precision and several GPUs; then a real ShapesWorld captioner, trained in about a minute on a laptop CPU.
 
 Docs: https://captionlab.github.io/captionlab/training.html.md"""
 
@@ -27,7 +27,7 @@ from torch.utils.data.distributed import DistributedSampler
 from .data import PAD, UNK, MAX_LEN, Vocab, CaptionDataset, collate_captions
 from .attention import doubly_stochastic_penalty
 from .decoder import CaptionDecoder, DecoderConfig, greedy_decode
-from .features import Progress, add_cell_positions, CellPositions # (the last two lived here once)
+from .features import Progress, add_cell_positions, CellPositions
 from captionlab.checkpoint import (CHECKPOINT_FORMAT, SPLITS_FORMAT, BUILTIN_KIND, CheckpointError,
     save_checkpoint, read_checkpoint_config, read_checkpoint_splits, load_checkpoint, load_train_state,
     load_weights, resolve_checkpoint, recover_checkpoint, remove_checkpoint, split_ids, decoder_kind_of,
