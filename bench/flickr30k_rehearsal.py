@@ -14,8 +14,16 @@ Stages:
 - speed: ResNet50's bare forward pass on this machine against decoding and resizing the stand-in's JPEGs, images/s;
 - extract: `captionlab extract --data hub` for `--extract-seconds` (then killed with SIGKILL at that moment, as a
   crash would), resumed for `--resume-seconds`: the rows it had, the rows it redid, the rate; the full extraction's
-  time is extrapolated from the rate (said so in the table)."""
-import argparse, json, os, random, signal, subprocess, sys, threading, time
+  time is extrapolated from the rate (said so in the table);
+- fill: the rows extraction did not reach get random features (not a user's step: it lets the next stages run at
+  full size without hours of extraction);
+- train: `captionlab train` with the classic recipe in a pseudo-terminal, killed after `--train-seconds`: the time
+  to its first batch, batches per second, peak memory, and an epoch extrapolated.
+
+Peak memory is sampled every half second over the process and its children: all resident pages, and in brackets
+its own (anonymous) memory; the difference is file pages, such as those of the memory-mapped feature store, which the
+kernel drops when memory is short."""
+import argparse, json, os, random, re, signal, subprocess, sys, threading, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,18 +32,50 @@ PY = sys.executable
 def env(work: Path) -> dict:
     return dict(os.environ, HF_HUB_CACHE=str(work/'hub'), HF_HUB_OFFLINE='1', PYTHONWARNINGS='ignore')
 
+def descendants(pid: int) -> list:
+    "The processes under `pid` (from /proc), the deepest first: a pseudo-terminal's child has a session of its own"
+    kids = {}
+    for d in Path('/proc').glob('[0-9]*'):
+        try: kids.setdefault(int((d/'stat').read_text().rsplit(')', 1)[1].split()[1]), []).append(int(d.name))
+        except (OSError, ValueError, IndexError): pass
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop(); out.append(p); todo += kids.get(p, [])
+    return out[::-1]
+
+def kill_tree(pid: int):
+    for p in descendants(pid):
+        try: os.kill(p, signal.SIGKILL)
+        except ProcessLookupError: pass
+
 def run(cmd: list, work: Path, seconds: float|None = None, log: Path|None = None) -> dict:
     "Run `cmd` (killed with SIGKILL after `seconds`, if given): wall time, peak RSS of the process tree, exit status"
     t0 = time.time()
     out = open(log, 'w') if log else subprocess.DEVNULL
     p = subprocess.Popen(cmd, env=env(work), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    kill = threading.Timer(seconds, lambda: os.killpg(p.pid, signal.SIGKILL)) if seconds else None
+    kill = threading.Timer(seconds, kill_tree, [p.pid]) if seconds else None
     if kill: kill.start()
-    _, status, ru = os.wait4(p.pid, 0)  # this process's own peak (Linux: KB), not its worker processes'
+    peak, stop = {'rss': 0, 'anon': 0}, threading.Event()
+    def sample(): # the process tree's resident memory, every half second: all of it, and its own (not file pages)
+        while not stop.wait(0.5):
+            m = tree_memory(p.pid); peak.update({k: max(peak[k], m[k]) for k in peak})
+    th = threading.Thread(target=sample, daemon=True); th.start()
+    _, status, _ = os.wait4(p.pid, 0)
+    stop.set(); th.join()
     if kill: kill.cancel()
     if log: out.close()
-    return dict(wall_s=round(time.time() - t0, 1), peak_rss_mb=round(ru.ru_maxrss / 1024),
-                rc=os.waitstatus_to_exitcode(status))
+    return dict(wall_s=round(time.time() - t0, 1), peak_rss_mb=round(peak['rss'] / 1024),
+                peak_anon_mb=round(peak['anon'] / 1024), rc=os.waitstatus_to_exitcode(status))
+
+def tree_memory(pid: int) -> dict:
+    "KB resident in `pid` and the processes under it: in all, and anonymous (its own memory; the rest is file pages,"
+    " such as a memory-mapped feature store's, which the kernel can drop)"
+    out = {'rss': 0, 'anon': 0}
+    for q in descendants(pid):
+        try: st = dict(l.split(':', 1) for l in Path(f'/proc/{q}/status').read_text().splitlines() if ':' in l)
+        except OSError: continue
+        out['rss'] += int(st.get('VmRSS', '0 kB').split()[0]); out['anon'] += int(st.get('RssAnon', '0 kB').split()[0])
+    return out
 
 def du(path: Path) -> float:
     "GB on disk under `path`"
@@ -80,7 +120,7 @@ def stage_standin(work, a, rows):
     r = run([PY, str(ROOT/'bench'/'flickr30k_standin.py'), '--out', str(work), '--n', str(a.n)], work,
             log=work/'standin.log')
     rows.append(('write the stand-in (bench/flickr30k_standin.py)', r['wall_s'], f"{a.n / r['wall_s']:.0f} images/s",
-                 r['peak_rss_mb'], du(work/'hub'), 'measured'))
+                 (r['peak_rss_mb'], r['peak_anon_mb']), du(work/'hub'), 'measured'))
 
 def stage_weights(work, a, rows):
     f = work/'resnet50-random.pth'
@@ -94,7 +134,7 @@ def stage_records(work, a, rows):
     t = json.loads((work/'records.log').read_text().strip().splitlines()[-1])
     print('records:', t)
     rows.append((f"unpack, read {t['images']:,} records, split {t['splits']}, vocabulary {t['vocab']:,} words",
-                 r['wall_s'], f"{t['captions'] / r['wall_s']:,.0f} captions/s", r['peak_rss_mb'],
+                 r['wall_s'], f"{t['captions'] / r['wall_s']:,.0f} captions/s", (r['peak_rss_mb'], r['peak_anon_mb']),
                  du(snapshot(work)/'flickr30k-images-unpacked'), 'measured; disk: the unpacked images'))
 
 def stage_speed(work, a, rows):
@@ -103,7 +143,7 @@ def stage_speed(work, a, rows):
     t = json.loads((work/'speed.log').read_text().strip().splitlines()[-1])
     print('speed:', t)
     rows.append((f"ResNet50 forward alone ({t['threads']} threads, batch 32)", 20.0, f"{t['forward_per_s']:.1f} images/s",
-                 r['peak_rss_mb'], 0., 'measured'))
+                 (r['peak_rss_mb'], r['peak_anon_mb']), 0., 'measured'))
     rows.append(("decode and resize alone (one process)", None, f"{t['decode_resize_per_s']:.0f} images/s", None, 0.,
                  'measured'))
 
@@ -126,16 +166,61 @@ def stage_extract(work, a, rows):
     rate = (after - had) / max(r2['wall_s'], 1e-9)
     print(f'extract: {before} rows before, {had} when killed after {r1["wall_s"]} s, {after} after {r2["wall_s"]} s more')
     rows.append((f"captionlab extract, killed (SIGKILL) after {r1['wall_s']:.0f} s", r1['wall_s'],
-                 f"{(had - before) / max(r1['wall_s'], 1e-9):.1f} images/s (start-up included)", r1['peak_rss_mb'],
+                 f"{(had - before) / max(r1['wall_s'], 1e-9):.1f} images/s (start-up included)", (r1['peak_rss_mb'], r1['peak_anon_mb']),
                  du(store), f"{had:,} of {total:,} rows kept"))
     rows.append((f"captionlab extract, resumed for {r2['wall_s']:.0f} s", r2['wall_s'], f"{rate:.1f} images/s",
-                 r2['peak_rss_mb'], du(store), f"{after - had:,} rows more"))
+                 (r2['peak_rss_mb'], r2['peak_anon_mb']), du(store), f"{after - had:,} rows more"))
     if rate > 0:
         rows.append(("captionlab extract, all images at that rate", round(total / rate, 0), f"{rate:.1f} images/s",
                      None, du(store), 'extrapolated'))
 
+FILL = r'''
+import sys, numpy as np
+from captionlab.features import FeatureStore
+s0 = FeatureStore.open(sys.argv[1]); s = FeatureStore(sys.argv[1], s0.index, writable=True)
+bad = {s.rows[k] for k in s.failed}
+todo = np.array([r for r in s.missing_rows() if r not in bad]); P, C = s.array.shape[1:]
+rng = np.random.default_rng(0)
+for rows in np.array_split(todo, max(1, len(todo) // 256)):
+    s.write(rows, np.abs(rng.standard_normal((len(rows), P, C), dtype=np.float32)))  # ReLU features are >= 0
+s.save_index(complete=True); print(len(todo))
+'''
+
+def stage_fill(work, a, rows):
+    "The rows extraction did not reach, filled with random features: training and evaluation are timed, not judged"
+    store = work/'run'/'features'
+    r = run([PY, '-c', FILL, str(store)], work, log=work/'fill.log')
+    n = int((work/'fill.log').read_text().split()[-1])
+    rows.append((f"fill the {n:,} rows extraction did not reach with random features (a stand-in's step)", r['wall_s'],
+                 '', (r['peak_rss_mb'], r['peak_anon_mb']), du(store), 'not a user step'))
+
+BATCH = re.compile(r'(\d+)/(\d+) \[([\d:]+)<([\d:?]+)')
+
+def stage_train(work, a, rows):
+    """`captionlab train` with the classic recipe, in a pseudo-terminal (its bar shows each batch), killed after
+    `--train-seconds`: time to the first batch, batches per second, peak memory; an epoch and the run extrapolated"""
+    out = work/'run'/'train'
+    cmd = [str(Path(PY).parent/'captionlab'), 'train', '--data', 'hub', '--features', str(work/'run'/'features'),
+           '--out', str(out), '--device', 'cpu', '--overwrite']
+    t0 = time.time()
+    r = run(['script', '-qfec', ' '.join(cmd), str(work/'train.tty')], work, seconds=a.train_seconds,
+            log=work/'train.log')
+    text = (work/'train.tty').read_text(errors='replace') if (work/'train.tty').exists() else ''
+    seen = [(int(m.group(1)), int(m.group(2)), m.group(3)) for m in BATCH.finditer(text)]
+    secs = lambda s: sum(int(x) * 60 ** i for i, x in enumerate(reversed(s.split(':'))))
+    if not seen: rows.append(('captionlab train: no batch seen', r['wall_s'], '', (r['peak_rss_mb'], r['peak_anon_mb']), 0., '')); return
+    n, total, el = seen[-1]; first = next(((b, secs(e)) for b, _, e in seen if b >= 1), None)
+    rate = n / max(secs(el), 1)
+    start = r['wall_s'] - secs(el)  # the process's time before its first batch: records, vocabulary, the store
+    rows.append((f"captionlab train (classic recipe), killed after {r['wall_s']:.0f} s: {n:,} of {total:,} batches",
+                 r['wall_s'], f"{rate:.2f} batches/s", (r['peak_rss_mb'], r['peak_anon_mb']), du(out), 'measured'))
+    rows.append(("  time to the first training batch (start-up: records, vocabulary, store, model)", start, '', None,
+                 0., 'measured'))
+    rows.append((f"  one epoch of {total:,} batches at that rate", round(total / rate), f"{rate:.2f} batches/s", None,
+                 0., 'extrapolated'))
+
 STAGES = dict(standin=stage_standin, weights=stage_weights, records=stage_records, speed=stage_speed,
-              extract=stage_extract)
+              extract=stage_extract, fill=stage_fill, train=stage_train)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -145,14 +230,16 @@ def main():
     ap.add_argument('--extract-seconds', type=float, default=300, help='extraction time before the kill')
     ap.add_argument('--resume-seconds', type=float, default=120, help='extraction time after the resume')
     ap.add_argument('--workers', type=int, default=1, help='image decoding workers of `captionlab extract`')
+    ap.add_argument('--train-seconds', type=float, default=240, help='training time before the kill')
     a = ap.parse_args()
     work = Path(a.work); work.mkdir(parents=True, exist_ok=True)
     random.seed(0); rows = []
     for s in a.stages: STAGES[s](work, a, rows)
-    print(f"\n{'stage':<72} {'time':>8} {'rate':>34} {'peak RSS':>9} {'disk':>8}  note")
+    print(f"\n{'stage':<72} {'time':>8} {'rate':>34} {'peak RSS (own)':>18} {'disk':>8}  note")
     for name, t, rate, rss, disk, note in rows:
-        ts = '' if t is None else f'{t:.0f} s'; rs = '' if rss is None else f'{rss:,} MB'
-        print(f"{name:<72} {ts:>8} {rate:>34} {rs:>9} {disk:>6.2f} GB  {note}")
+        ts = '' if t is None else f'{t:.0f} s'
+        rs = '' if rss is None else f'{rss[0]:,} ({rss[1]:,}) MB' if isinstance(rss, tuple) else f'{rss:,} MB'
+        print(f"{name:<72} {ts:>8} {rate:>34} {rs:>18} {disk:>6.2f} GB  {note}")
     (work/'rehearsal.json').write_text(json.dumps(rows, indent=1))
 
 if __name__ == '__main__': main()

@@ -200,6 +200,11 @@ def _png(lines:list, names=('train', 'valid'))->bytes: # [[x, y], ...]: curves d
     ax.xaxis.set_major_locator(MaxNLocator(integer=True)); fig.tight_layout()
     buf = io.BytesIO(); fig.savefig(buf, format='png'); return buf.getvalue()
 
+def _columns(f)->int:
+    "The width of the terminal `f` writes to: 0 when it has none, or reports none (a pseudo-terminal never sized)."
+    try: return os.get_terminal_size(f.fileno()).columns
+    except (AttributeError, OSError, ValueError): return 0
+
 class Progress:
     "A loop's progress: tqdm bars in a notebook or a terminal, plain lines in a log; each shows the time left."
     def __init__(self, show:bool=True, # False: show nothing
@@ -239,8 +244,9 @@ class Progress:
         if self.mode == 'lines': self.current = _LinesBar(items, total, desc, self.file)
         elif self.mode == 'terminal':
             from tqdm import tqdm
-            self.current = tqdm(items, desc or None, total, leave=not self.cols, file=self.file,
-                                dynamic_ncols=True)
+            wide = _columns(self.file) > 0 # a terminal of no size (a bare pty): tqdm would hide the bar
+            self.current = tqdm(items, desc or None, total, leave=not self.cols, file=self.file, dynamic_ncols=wide,
+                                **({} if wide else dict(ncols=100, nrows=24)))
         else:
             from tqdm.notebook import tqdm
             self.current = tqdm(items, desc or None, total, leave=self.mb is None, display=False)
