@@ -18,7 +18,9 @@ Stages:
 - fill: the rows extraction did not reach get random features (not a user's step: it lets the next stages run at
   full size without hours of extraction);
 - train: `captionlab train` with the classic recipe in a pseudo-terminal, killed after `--train-seconds`: the time
-  to its first batch, batches per second, peak memory, and an epoch extrapolated.
+  to its first batch, batches per second, peak memory, and an epoch extrapolated;
+- evaluate: `captionlab evaluate --beams 5` with METEOR on the 1,000 test images, with a checkpoint of the classic
+  recipe's sizes and the real vocabulary but untrained (a trained one needs hours here): the machinery, timed.
 
 Peak memory is sampled every half second over the process and its children: all resident pages, and in brackets
 its own (anonymous) memory; the difference is file pages, such as those of the memory-mapped feature store, which the
@@ -219,8 +221,39 @@ def stage_train(work, a, rows):
     rows.append((f"  one epoch of {total:,} batches at that rate", round(total / rate), f"{rate:.2f} batches/s", None,
                  0., 'extrapolated'))
 
+UNTRAINED = r'''
+import sys, torch
+from captionlab.pipeline import load_records
+from captionlab.data import Vocab, split_records
+from captionlab.decoder import CaptionDecoder, DecoderConfig
+from captionlab.checkpoint import save_checkpoint
+from captionlab.training import TrainConfig
+from captionlab.features import FeatureStore
+sp = split_records(load_records('hub'))
+vocab = Vocab.build([c for r in sp['train'] for c in r.captions], min_freq=5)
+st = FeatureStore.open(sys.argv[1]); torch.manual_seed(0)
+dcfg = DecoderConfig(vocab_size=len(vocab), enc_dim=st.array.shape[2])
+meta = dict(encoder=st.index['encoder'], encoder_weights=st.index['weights'], cell_positions=0., min_freq=5, epoch=0)
+save_checkpoint(sys.argv[2], CaptionDecoder(dcfg), vocab, dcfg, TrainConfig(), meta=meta,
+                splits={k: [r.image_id for r in v] for k, v in sp.items()})
+'''
+
+def stage_evaluate(work, a, rows):
+    """`captionlab evaluate --beams 5` (METEOR included) on the 1,000 test images, with an untrained checkpoint of
+    the classic recipe's sizes and the real vocabulary (written here: a trained one would need hours)"""
+    ckpt, store = work/'run'/'untrained', work/'run'/'features'
+    subprocess.run([PY, '-c', UNTRAINED, str(store), str(ckpt)], env=env(work), check=True)
+    cmd = [str(Path(PY).parent/'captionlab'), 'evaluate', '--checkpoint', str(ckpt), '--data', 'hub', '--features',
+           str(store), '--beams', '5', '--out', str(work/'report'), '--device', 'cpu']
+    r = run(['script', '-qfec', ' '.join(cmd), str(work/'evaluate.tty')], work, seconds=a.evaluate_seconds,
+            log=work/'evaluate.log')
+    done = (work/'report'/'metrics.json').exists()
+    rows.append((f"captionlab evaluate --beams 5, METEOR, 1,000 test images (an untrained classic decoder)",
+                 r['wall_s'], f"{1000 / r['wall_s']:.1f} images/s" if done else 'not finished',
+                 (r['peak_rss_mb'], r['peak_anon_mb']), du(work/'report'), 'measured' if done else 'killed'))
+
 STAGES = dict(standin=stage_standin, weights=stage_weights, records=stage_records, speed=stage_speed,
-              extract=stage_extract, fill=stage_fill, train=stage_train)
+              extract=stage_extract, fill=stage_fill, train=stage_train, evaluate=stage_evaluate)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -231,6 +264,7 @@ def main():
     ap.add_argument('--resume-seconds', type=float, default=120, help='extraction time after the resume')
     ap.add_argument('--workers', type=int, default=1, help='image decoding workers of `captionlab extract`')
     ap.add_argument('--train-seconds', type=float, default=240, help='training time before the kill')
+    ap.add_argument('--evaluate-seconds', type=float, default=1800, help='most time evaluation may take')
     a = ap.parse_args()
     work = Path(a.work); work.mkdir(parents=True, exist_ok=True)
     random.seed(0); rows = []
