@@ -262,7 +262,7 @@ def _evaluate_command(a):
                    file=sys.stderr)
     recs = [r for r in recs if r.image_id in feats]
     rep = evaluate_run(model, recs, feats, a.out, tuple(a.beams), meteor=not a.no_meteor,
-                       seen_ok=a.split in ('train', 'val'), device=a.device)
+                       seen_ok=a.split in ('train', 'val'), device=a.device, progress=True)
     print(f"{rep['n_images']} images ({a.split})")
     for b, m in rep['metrics'].items(): print(f"{b}: " + '  '.join(f"{k} {v:.3f}" for k, v in m.items()))
     print(f"(0-1 scale; CIDEr up to 10)\nreport: {Path(a.out).resolve()}")

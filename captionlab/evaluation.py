@@ -160,10 +160,13 @@ def generate(model, # a trained decoder (`CaptionDecoder`, or any the searches d
              device=None, # default: the model's device
              length_norm: bool = True, # beam search ranks by log-probability per word
              attention: bool = True, # keep each word's attention (False: `alphas` None)
+             progress: bool = False, # a bar of the batches on stderr, with the time left (`Progress`)
             ) -> dict: # image id -> `Caption`
     "Caption `image_ids` from their features (never teacher-forced), a batch at a time through `generate_captions`."
+    from captionlab.features import Progress
     model.eval(); device = device or next(model.parameters()).device; out = {}
-    for i in range(0, len(image_ids), batch_size):
+    starts = range(0, len(image_ids), batch_size)
+    for i in Progress(progress).loop(starts, desc=f"beam {beam}" if beam > 1 else 'greedy'):
         ids = image_ids[i:i + batch_size]
         x = torch.stack([torch.as_tensor(np.asarray(feats[k]), dtype=torch.float32) for k in ids]).to(device) # (B, P, C)
         out.update(zip(ids, generate_captions(model, x, vocab, beam, max_len, length_norm, attention)))
@@ -179,11 +182,13 @@ def generate_beams(model, # a `CaptionDecoder`
                    beams=(1, 3), # decoding settings; 1 is greedy
                    meteor: bool|tuple = False, # the METEOR the captions will be scored with: its Java starts now
                    batch_size: int = 64, # images decoded together
+                   progress: bool = False, # a bar per decoding, with the time left
                   ) -> dict: # {'beam k': `generate`'s output}
     "Caption `records` once per beam size; a METEOR to come loads (~9 s) while they are decoded."
     if any(_wants_meteor(meteor, k) for k in beams) and java_available(): meteor_scorer()
     ids = list(dict.fromkeys(r.image_id for r in records))
-    return {f'beam {k}': generate(model, vocab, feats, ids, beam=k, batch_size=batch_size) for k in beams}
+    return {f'beam {k}': generate(model, vocab, feats, ids, beam=k, batch_size=batch_size, progress=progress)
+            for k in beams}
 
 def score_generated(gens: dict, # {'beam k': `generate`'s output for these records}
                     records: list, # the images (`ImageRecord`s with their reference captions)

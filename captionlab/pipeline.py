@@ -192,6 +192,7 @@ def evaluate_run(ckpt, # a checkpoint folder (`best/`...), a saved `CaptionModel
                  device=None, # default: CUDA when present
                  holdout=(), # ShapesWorld (colour, shape) pairs kept out of training: scored apart (`compositional`)
                  more=(), # more test scenes for the `holdout` test only: those that show a held-out pair count
+                 progress: bool = False, # a bar of each decoding on stderr, with the time left
                 ) -> dict:
     "Score a checkpoint or saved `CaptionModel` on `records`; write metrics.json, captions.json, gallery.png and attention pictures."
     import torch
@@ -216,7 +217,7 @@ def evaluate_run(ckpt, # a checkpoint folder (`best/`...), a saved `CaptionModel
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     model, vocab = m.decoder, m.vocab
     if m.config.cell_positions: feats = CellPositions(feats, m.config.cell_positions)
-    gens = generate_beams(model, vocab, records, feats, beams, meteor)
+    gens = generate_beams(model, vocab, records, feats, beams, meteor, progress=progress)
     best = gens[f'beam {max(beams)}']
     def scores(): # coco-caption scores, then the ShapesWorld ones, which reuse the beam-3 decoding and its scores
         table = score_generated(gens, records, meteor)
@@ -395,7 +396,8 @@ def run_demo(out_dir='captionlab-demo', # report folder (created)
     shutil.copytree(out/'run'/'best', out/'checkpoint')
     shutil.copy(out/'run'/'loss.png', out/'loss.png')
     rep = evaluate_run(out/'checkpoint', test[:n_test], feats['test'], out, beams=(1, 3), holdout=held,
-                       meteor=(3,) if meteor else False, more=test[n_test:]) # METEOR (slow): the summary's beam
+                       meteor=(3,) if meteor else False, more=test[n_test:],
+                       progress=progress) # METEOR (slow): the summary's beam
     rep['time_s'] = round(time.time() - t0, 1); rep['history'] = res.history
     (out/'metrics.json').write_text(json.dumps(rep, indent=2, default=float))
     save_model(out/'checkpoint', out/'model', rep)
