@@ -298,8 +298,8 @@ PROGRESS_MIN = 64 # more images than this, and stderr a terminal: a progress bar
 def _progress(n: int, quiet: bool):
     "A tqdm bar on stderr for `n` images, or None (few images, --quiet, or stderr not a terminal)."
     if quiet or n <= PROGRESS_MIN or not sys.stderr.isatty(): return None
-    from tqdm.auto import tqdm
-    return tqdm(total=n, unit='image', file=sys.stderr, dynamic_ncols=True)
+    from captionlab.features import terminal_bar # sized to the terminal, or shown all the same in one of no size
+    return terminal_bar(file=sys.stderr, total=n, unit='image')
 
 def _caption_command(a):
     from captionlab.pipeline import caption_images, save_attention, image_files

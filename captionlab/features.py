@@ -16,7 +16,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 # %% auto #0
-__all__ = ['AMP', 'FeatureStore', 'ImageFiles', 'encode_batch', 'in_notebook', 'Progress', 'extraction_progress',
+__all__ = ['AMP', 'FeatureStore', 'ImageFiles', 'encode_batch', 'in_notebook', 'terminal_bar', 'Progress', 'extraction_progress',
            'run_extraction', 'StoreMismatchError', 'extract_features', 'add_cell_positions', 'CellPositions', 'preload']
 
 # %% ../nbs/02c_features.ipynb #d268613b
@@ -205,6 +205,16 @@ def _columns(f)->int:
     try: return os.get_terminal_size(f.fileno()).columns
     except (AttributeError, OSError, ValueError): return 0
 
+def terminal_bar(items:Iterable|None=None, # what the bar goes through (None: call its `update`)
+                 file=None, # the terminal (default: sys.stderr)
+                 **kwargs, # tqdm's: `desc`, `total`, `leave`, `unit`...
+                ):
+    "A tqdm bar as wide as the terminal; 100 columns and 24 rows where it reports no size, which tqdm leaves blank."
+    from tqdm import tqdm
+    file = file or sys.stderr
+    wide = _columns(file) > 0 # a terminal of no size (a bare pty): tqdm would hide the bar
+    return tqdm(items, file=file, dynamic_ncols=wide, **({} if wide else dict(ncols=100, nrows=24)), **kwargs)
+
 class Progress:
     "A loop's progress: tqdm bars in a notebook or a terminal, plain lines in a log; each shows the time left."
     def __init__(self, show:bool=True, # False: show nothing
@@ -243,10 +253,7 @@ class Progress:
         total = len(items) if total is None else total
         if self.mode == 'lines': self.current = _LinesBar(items, total, desc, self.file)
         elif self.mode == 'terminal':
-            from tqdm import tqdm
-            wide = _columns(self.file) > 0 # a terminal of no size (a bare pty): tqdm would hide the bar
-            self.current = tqdm(items, desc or None, total, leave=not self.cols, file=self.file, dynamic_ncols=wide,
-                                **({} if wide else dict(ncols=100, nrows=24)))
+            self.current = terminal_bar(items, self.file, desc=desc or None, total=total, leave=not self.cols)
         else:
             from tqdm.notebook import tqdm
             self.current = tqdm(items, desc or None, total, leave=self.mb is None, display=False)
