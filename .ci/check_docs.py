@@ -27,7 +27,7 @@ import json, os, re, shutil, stat, subprocess, sys, tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lessons import ROOT, NBS, lesson_paths
+from lessons import ROOT, NBS, lesson_paths, src
 
 PROC = ROOT/'_proc'
 FENCE = re.compile(r'^\s*(```|~~~)')
@@ -227,8 +227,6 @@ SETUP = re.compile(r"""^\s*(torch\.set_num_threads\(|os\.environ(\.setdefault\(|
 ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
 STATIC = ('image/png', 'image/svg+xml', 'image/jpeg', 'text/html', 'text/markdown')
 
-def _src(c): return ''.join(c['source']) if isinstance(c['source'], list) else c['source']
-
 def reader_view(problems: list):
     "What a reader of the site sees of each page, from its notebook: set-up code, colour codes, empty widgets, a lesson's ends"
     _, git_url, branch, _ = config()
@@ -238,7 +236,7 @@ def reader_view(problems: list):
         cells = nb['cells']
         for i, c in enumerate(cells):
             if c['cell_type'] != 'code': continue
-            s = _src(c); lines = [l for l in s.splitlines() if l.strip() and not l.lstrip().startswith('#')]
+            s = src(c); lines = [l for l in s.splitlines() if l.strip() and not l.lstrip().startswith('#')]
             hidden = re.search(r'^#\|\s*(hide|echo:\s*false|include:\s*false)', s, re.M)
             if lines and not hidden and all(SETUP.match(l) for l in lines):
                 problems.append(f'nbs/{rel} cell {i}: shows the reader test set-up only ({lines[0].strip()[:50]!r}): '
@@ -256,13 +254,13 @@ def reader_view(problems: list):
                                 'kernel: show its frames, or an image, beside it)')
         for c in cells: # the README's pictures are absolute URLs (the package index has no repository files)
             if c['cell_type'] != 'markdown': continue
-            for f in re.findall(re.escape(raw) + r'([^)\s"]+)', _src(c)):
+            for f in re.findall(re.escape(raw) + r'([^)\s"]+)', src(c)):
                 if not (ROOT/f).exists(): problems.append(f'nbs/{rel}: links {raw}{f}, and there is no {f} in the repository')
         if re.match(r'\d', rel):
             md = [c for c in cells if c['cell_type'] == 'markdown']
-            if not md or 'you will learn' not in _src(md[0]).lower():
+            if not md or 'you will learn' not in src(md[0]).lower():
                 problems.append(f'nbs/{rel}: its first cell does not say what you will learn')
-            if not cells or cells[-1]['cell_type'] != 'markdown' or not re.search(r'Next:.*?\]\(', _src(cells[-1]), re.S):
+            if not cells or cells[-1]['cell_type'] != 'markdown' or not re.search(r'Next:.*?\]\(', src(cells[-1]), re.S):
                 problems.append(f'nbs/{rel}: does not end with a markdown "Next:" link to what comes next')
 
 def main():

@@ -12,23 +12,20 @@ from pathlib import Path
 root = Path(__file__).resolve().parent.parent
 
 def _repo():
-    "(https://github.com/owner/name, branch) from pyproject.toml"
+    "(https://github.com/owner/name, branch, the docs site's URL or None) from pyproject.toml"
     text = (root/'pyproject.toml').read_text()
     try:
         import tomllib
         d = tomllib.loads(text)
-        url, branch = d['project']['urls']['Repository'], d.get('tool', {}).get('nbdev', {}).get('branch', 'main')
-    except ImportError:  # Python 3.10: the two keys read plainly
+        urls, branch = d['project']['urls'], d.get('tool', {}).get('nbdev', {}).get('branch', 'main')
+        url, docs = urls['Repository'], urls.get('Documentation')
+    except ImportError:  # Python 3.10: the keys read plainly
         url = re.search(r'^Repository\s*=\s*"([^"]+)"', text, re.M).group(1)
         m = re.search(r'^branch\s*=\s*"([^"]+)"', text, re.M); branch = m.group(1) if m else 'main'
+        m = re.search(r'^Documentation\s*=\s*"([^"]+)"', text, re.M); docs = m and m.group(1)
     url = url.rstrip('/').removesuffix('.git')
     if not re.match(r'https://github\.com/[^/]+/[^/]+$', url): sys.exit(f'pyproject.toml: Repository {url!r} is not a GitHub repository URL')
-    return url, branch
-
-def _docs():
-    "The documentation site's URL from pyproject.toml ([project.urls] Documentation), or None"
-    m = re.search(r'^Documentation\s*=\s*"([^"]+)"', (root/'pyproject.toml').read_text(), re.M)
-    return m.group(1).rstrip('/') + '/' if m else None
+    return url, branch, docs.rstrip('/') + '/' if docs else None
 
 def page_url(path: str, docs: str) -> str:
     "A link to a notebook (`07b_pipeline.ipynb#what-it-gives`) as its page on the docs site, where anchors work"
@@ -48,7 +45,7 @@ def absolute_links(md: str, repo: str, branch: str, docs: str|None = None) -> st
         return f'{bang}[{text}]({raw + target if bang else f"{repo}/blob/{branch}/{target}"})'
     return re.sub(r'(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^)\s]+)\)', fix, md)
 
-repo, branch = _repo()
+repo, branch, docs = _repo()
 nb = json.loads((root/'nbs'/'index.ipynb').read_text())
 parts = []
 for c in nb['cells']:
@@ -57,7 +54,7 @@ for c in nb['cells']:
         lines = src.splitlines()
         if lines and lines[0].startswith('# '):  # title cell: '> summary' becomes a plain paragraph
             lines = [l[2:] if l.startswith('> ') else l for l in lines]
-        parts.append(absolute_links('\n'.join(lines), repo, branch, _docs()))
+        parts.append(absolute_links('\n'.join(lines), repo, branch, docs))
     elif c['cell_type'] == 'code':
         lines = src.splitlines()
         if any(l.strip() in ('#| hide', '#|hide') for l in lines): continue

@@ -25,11 +25,12 @@ Stages:
 Peak memory is sampled every half second over the process and its children: all resident pages, and in brackets
 its own (anonymous) memory; the difference is file pages, such as those of the memory-mapped feature store, which the
 kernel drops when memory is short."""
-import argparse, json, os, random, re, signal, subprocess, sys, threading, time
+import argparse, json, os, re, signal, subprocess, sys, threading, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
+CLI = str(Path(PY).parent/'captionlab')  # the command a user runs, from this Python's environment
 
 def env(work: Path) -> dict:
     return dict(os.environ, HF_HUB_CACHE=str(work/'hub'), HF_HUB_OFFLINE='1', PYTHONWARNINGS='ignore')
@@ -70,8 +71,8 @@ def run(cmd: list, work: Path, seconds: float|None = None, log: Path|None = None
                 peak_anon_mb=round(peak['anon'] / 1024), rc=os.waitstatus_to_exitcode(status))
 
 def tree_memory(pid: int) -> dict:
-    "KB resident in `pid` and the processes under it: in all, and anonymous (its own memory; the rest is file pages,"
-    " such as a memory-mapped feature store's, which the kernel can drop)"
+    """KB resident in `pid` and the processes under it: in all, and anonymous (its own memory; the rest is file pages,
+    such as a memory-mapped feature store's, which the kernel can drop)"""
     out = {'rss': 0, 'anon': 0}
     for q in descendants(pid):
         try: st = dict(l.split(':', 1) for l in Path(f'/proc/{q}/status').read_text().splitlines() if ':' in l)
@@ -155,9 +156,8 @@ def done_rows(store: Path) -> int:
 
 def stage_extract(work, a, rows):
     store = work/'run'/'features'
-    cmd = ['captionlab', 'extract', '--data', 'hub', '--out', str(store), '--weights', str(work/'resnet50-random.pth'),
+    cmd = [CLI, 'extract', '--data', 'hub', '--out', str(store), '--weights', str(work/'resnet50-random.pth'),
            '--device', 'cpu', '--num-workers', str(a.workers)]
-    cmd[0] = str(Path(PY).parent/'captionlab')
     before = done_rows(store)
     r1 = run(cmd, work, seconds=a.extract_seconds, log=work/'extract-1.log')
     had = done_rows(store)
@@ -200,18 +200,17 @@ BATCH = re.compile(r'(\d+)/(\d+) \[([\d:]+)<([\d:?]+)')
 
 def stage_train(work, a, rows):
     """`captionlab train` with the classic recipe, in a pseudo-terminal (its bar shows each batch), killed after
-    `--train-seconds`: time to the first batch, batches per second, peak memory; an epoch and the run extrapolated"""
+    `--train-seconds`: time to the first batch, batches per second, peak memory; an epoch extrapolated"""
     out = work/'run'/'train'
-    cmd = [str(Path(PY).parent/'captionlab'), 'train', '--data', 'hub', '--features', str(work/'run'/'features'),
+    cmd = [CLI, 'train', '--data', 'hub', '--features', str(work/'run'/'features'),
            '--out', str(out), '--device', 'cpu', '--overwrite']
-    t0 = time.time()
     r = run(['script', '-qfec', ' '.join(cmd), str(work/'train.tty')], work, seconds=a.train_seconds,
             log=work/'train.log')
     text = (work/'train.tty').read_text(errors='replace') if (work/'train.tty').exists() else ''
     seen = [(int(m.group(1)), int(m.group(2)), m.group(3)) for m in BATCH.finditer(text)]
     secs = lambda s: sum(int(x) * 60 ** i for i, x in enumerate(reversed(s.split(':'))))
     if not seen: rows.append(('captionlab train: no batch seen', r['wall_s'], '', (r['peak_rss_mb'], r['peak_anon_mb']), 0., '')); return
-    n, total, el = seen[-1]; first = next(((b, secs(e)) for b, _, e in seen if b >= 1), None)
+    n, total, el = seen[-1]
     rate = n / max(secs(el), 1)
     start = r['wall_s'] - secs(el)  # the process's time before its first batch: records, vocabulary, the store
     rows.append((f"captionlab train (classic recipe), killed after {r['wall_s']:.0f} s: {n:,} of {total:,} batches",
@@ -243,12 +242,12 @@ def stage_evaluate(work, a, rows):
     the classic recipe's sizes and the real vocabulary (written here: a trained one would need hours)"""
     ckpt, store = work/'run'/'untrained', work/'run'/'features'
     subprocess.run([PY, '-c', UNTRAINED, str(store), str(ckpt)], env=env(work), check=True)
-    cmd = [str(Path(PY).parent/'captionlab'), 'evaluate', '--checkpoint', str(ckpt), '--data', 'hub', '--features',
+    cmd = [CLI, 'evaluate', '--checkpoint', str(ckpt), '--data', 'hub', '--features',
            str(store), '--beams', '5', '--out', str(work/'report'), '--device', 'cpu']
     r = run(['script', '-qfec', ' '.join(cmd), str(work/'evaluate.tty')], work, seconds=a.evaluate_seconds,
             log=work/'evaluate.log')
     done = (work/'report'/'metrics.json').exists()
-    rows.append((f"captionlab evaluate --beams 5, METEOR, 1,000 test images (an untrained classic decoder)",
+    rows.append(("captionlab evaluate --beams 5, METEOR, 1,000 test images (an untrained classic decoder)",
                  r['wall_s'], f"{1000 / r['wall_s']:.1f} images/s" if done else 'not finished',
                  (r['peak_rss_mb'], r['peak_anon_mb']), du(work/'report'), 'measured' if done else 'killed'))
 
@@ -267,7 +266,7 @@ def main():
     ap.add_argument('--evaluate-seconds', type=float, default=1800, help='most time evaluation may take')
     a = ap.parse_args()
     work = Path(a.work); work.mkdir(parents=True, exist_ok=True)
-    random.seed(0); rows = []
+    rows = []
     for s in a.stages: STAGES[s](work, a, rows)
     print(f"\n{'stage':<72} {'time':>8} {'rate':>34} {'peak RSS (own)':>18} {'disk':>8}  note")
     for name, t, rate, rss, disk, note in rows:
