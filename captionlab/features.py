@@ -1,4 +1,4 @@
-"""Cache what a frozen encoder sees: a resumable, memory-mapped float16 feature store, the extraction loop that fills it once per image, and the cell positions a feature source can append.
+"""Cache what a frozen encoder sees: a resumable, on-disk float16 feature store, the extraction loop that fills it once per image, and the cell positions a feature source can append.
 
 Docs: https://captionlab.github.io/captionlab/features.html.md"""
 
@@ -24,13 +24,14 @@ from .images import ImageError, load_image, resize_uint8, normalize_batch
 
 # %% ../nbs/02c_features.ipynb #4b0f285d
 class FeatureStore:
-    "Per-image features on disk: a float16 (N, P, C) memory-mapped array and a JSON index."
+    "Per-image features on disk: a float16 (N, P, C) array file, read a row at a time, and a JSON index."
     ARRAY, INDEX = 'features.npy', 'index.json'
     def __init__(self, path:str|Path, # store folder
                  index:dict, # the parsed index.json
                  writable:bool=False, # open the array for writing
                 ):
-        self.path, self.index, self.writable, self._array, self._fd = Path(path), index, writable, None, None
+        self.path, self.index, self.writable = Path(path), index, writable
+        self._array = self._fd = self._rfd = None  # opened on demand
         self.rows = index['rows']                                   # image id → row
         self.done = np.frombuffer(index['done'].encode(), np.uint8) == ord('1')  # (N,) bool, a copy
 
@@ -61,11 +62,12 @@ class FeatureStore:
     def array(self)->np.ndarray: # (N, P, C) float16, memory-mapped read-only
         if self._array is None: self._array = np.load(self.path/self.ARRAY, mmap_mode='r')
         return self._array
-    def __getstate__(self): return {**self.__dict__, '_array': None, '_fd': None}  # workers re-map; the data is never pickled
+    def __getstate__(self): return {**self.__dict__, '_array': None, '_fd': None, '_rfd': None}  # never the data
     def close(self):
         "Release the file handles (reopened on demand)."
-        if self._fd is not None: os.close(self._fd)
-        self._array = self._fd = None
+        for fd in (self._fd, self._rfd):
+            if fd is not None: os.close(fd)
+        self._array = self._fd = self._rfd = None
     def __del__(self):
         try: self.close()
         except Exception: pass
@@ -92,7 +94,18 @@ class FeatureStore:
         if not self.done[r]:
             why = f"unreadable image: {self.failed[image_id]}" if image_id in self.failed else "not extracted yet (rerun extract_features)"
             raise KeyError(f"{image_id!r} has no features in {self.path}: {why}")
-        return np.array(self.array[r])  # a 200 KB copy of one row (writable, so torch.from_numpy does not warn)
+        return self._read(r)
+    def _read(self, r:int)->np.ndarray: # (P, C) float16, a new array of its own
+        "Row `r` read with `os.preadv`: its pages stay in the OS's file cache, not in this process's memory."
+        if not hasattr(os, 'preadv'): return np.array(self.array[r])  # (Windows) a copy from the memory map
+        if self._rfd is None: self._rfd = os.open(self.path/self.ARRAY, os.O_RDONLY)
+        out = np.empty(self.shape[1:], np.float16); buf = memoryview(out).cast('B')
+        pos, got = self.array.offset + r * buf.nbytes, 0  # (the .npy header comes first)
+        while got < len(buf):  # a read may return less than asked
+            k = os.preadv(self._rfd, [buf[got:]], pos + got)
+            if k == 0: raise OSError(f"{self.path/self.ARRAY} ends inside row {r}: the file was cut short")
+            got += k
+        return out
     def __repr__(self):
         return (f"FeatureStore({str(self.path)!r}: {len(self)}/{self.shape[0]} images × {self.shape[1:]} from "
                 f"{self.index['encoder']} [{self.index['weights']}], {len(self.failed)} unreadable, complete={self.complete})")
