@@ -26,7 +26,7 @@ from PIL import Image
 REPO, COMMIT = 'nlphuji/flickr30k', 'f30c0000000000000000000000000000000000aa'
 SPLITS = (('train', 29000), ('val', 1014), ('test', 1000))
 N_IMAGES = sum(n for _, n in SPLITS)  # 31,014
-VOCAB, ZIPF = 20000, 1.32            # word types and the Zipf exponent: ~7,800 words seen 5 times or more
+VOCAB, ZIPF = 20000, 1.30            # word types and the Zipf exponent: ~7,800 words seen 5 times or more
 SYLLABLES = [c + v for c in 'bcdfghklmnprstvwz' for v in 'aeiou']
 
 def words(seed: int) -> list:
@@ -79,15 +79,14 @@ def jpeg(args) -> bytes:
     data = b.getvalue()
     return data[:len(data) // 3] if k['broken'] else data                # a truncated file: unreadable
 
-def write(out: Path, n: int = N_IMAGES, seed: int = 0, workers: int = 2, n_broken: int = 5) -> Path:
-    "Write the stand-in under `out`; returns the snapshot folder"
-    t0 = time.time()
-    snap = out/'hub'/f"datasets--{REPO.replace('/', '--')}"/'snapshots'/COMMIT
-    snap.mkdir(parents=True, exist_ok=True)
-    refs = snap.parent.parent/'refs'; refs.mkdir(exist_ok=True); (refs/'main').write_text(COMMIT)
-    ids = 1000000000 + np.random.default_rng(seed + 2).choice(9000000000, n, replace=False)  # Flickr-like photo ids
-    kinds = [kind_of(i, seed) for i in range(n)]
-    for i in np.random.default_rng(seed + 3).choice(n, min(n_broken, n), replace=False): kinds[i]['broken'] = True
+def snapshot(out: Path) -> Path: return out/'hub'/f"datasets--{REPO.replace('/', '--')}"/'snapshots'/COMMIT
+
+def photo_ids(n: int, seed: int) -> np.ndarray: # Flickr-like photo ids, the file names
+    return 1000000000 + np.random.default_rng(seed + 2).choice(9000000000, n, replace=False)
+
+def write_annotations(snap: Path, n: int, seed: int):
+    "The annotation CSV (raw, sentids, split, filename, img_id); returns the photo ids and the split sizes"
+    ids = photo_ids(n, seed)
     sizes = [n * s // N_IMAGES for _, s in SPLITS]; sizes[0] += n - sum(sizes)
     split = np.repeat([s for s, _ in SPLITS], sizes); np.random.default_rng(seed + 4).shuffle(split)
     caps = captions(seed, n)
@@ -95,6 +94,16 @@ def write(out: Path, n: int = N_IMAGES, seed: int = 0, workers: int = 2, n_broke
         wr = csv.writer(f); wr.writerow(['raw', 'sentids', 'split', 'filename', 'img_id'])
         for i in range(n):
             wr.writerow([json.dumps(caps[i]), json.dumps(list(range(5 * i, 5 * i + 5))), split[i], f'{ids[i]}.jpg', i])
+    return ids, sizes
+
+def write(out: Path, n: int = N_IMAGES, seed: int = 0, workers: int = 2, n_broken: int = 5) -> Path:
+    "Write the stand-in under `out`; returns the snapshot folder"
+    t0 = time.time()
+    snap = snapshot(out); snap.mkdir(parents=True, exist_ok=True)
+    refs = snap.parent.parent/'refs'; refs.mkdir(exist_ok=True); (refs/'main').write_text(COMMIT)
+    kinds = [kind_of(i, seed) for i in range(n)]
+    for i in np.random.default_rng(seed + 3).choice(n, min(n_broken, n), replace=False): kinds[i]['broken'] = True
+    ids, sizes = write_annotations(snap, n, seed)
     tmp = snap/'flickr30k-images.zip.partial'
     with zipfile.ZipFile(tmp, 'w', zipfile.ZIP_STORED) as z, Pool(workers) as pool:
         for i, data in enumerate(pool.imap(jpeg, ((i, seed, kinds[i]) for i in range(n)), chunksize=32)):
@@ -116,5 +125,9 @@ if __name__ == '__main__':
     ap.add_argument('--n', type=int, default=N_IMAGES, help=f'images (default {N_IMAGES:,}, the real count)')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--workers', type=int, default=os.cpu_count() or 1, help='processes encoding JPEGs')
+    ap.add_argument('--captions-only', action='store_true',
+                    help="rewrite only the annotation CSV of a stand-in already there (its images stay: same ids)")
     a = ap.parse_args()
-    write(Path(a.out), a.n, a.seed, a.workers)
+    if a.captions_only:
+        write_annotations(snapshot(Path(a.out)), a.n, a.seed); print('rewrote', snapshot(Path(a.out))/'flickr_annotations_30k.csv')
+    else: write(Path(a.out), a.n, a.seed, a.workers)
