@@ -15,6 +15,8 @@ Stages:
 - extract: `captionlab extract --data hub` for `--extract-seconds` (then killed with SIGKILL at that moment, as a
   crash would), resumed for `--resume-seconds`: the rows it had, the rows it redid, the rate; the full extraction's
   time is extrapolated from the rate (said so in the table);
+- extract_all (only when named): `captionlab extract` of every image, to the end, into a store of its own, with its
+  memory every 30 s; run again after an interruption, it goes on from the rows it has;
 - fill: the rows extraction did not reach get random features (not a user's step: it lets the next stages run at
   full size without hours of extraction);
 - train: `captionlab train` with the classic recipe in a pseudo-terminal, killed after `--train-seconds`: the time
@@ -51,8 +53,9 @@ def kill_tree(pid: int):
         try: os.kill(p, signal.SIGKILL)
         except ProcessLookupError: pass
 
-def run(cmd: list, work: Path, seconds: float|None = None, log: Path|None = None) -> dict:
-    "Run `cmd` (killed with SIGKILL after `seconds`, if given): wall time, peak RSS of the process tree, exit status"
+def run(cmd: list, work: Path, seconds: float|None = None, log: Path|None = None, trace: Path|None = None) -> dict:
+    """Run `cmd` (killed with SIGKILL after `seconds`, if given): wall time, peak RSS of the process tree, exit status;
+    with `trace`, a line of the tree's memory there every 30 s (seconds, resident MB, own MB), to show any growth"""
     t0 = time.time()
     out = open(log, 'w') if log else subprocess.DEVNULL
     p = subprocess.Popen(cmd, env=env(work), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -60,8 +63,11 @@ def run(cmd: list, work: Path, seconds: float|None = None, log: Path|None = None
     if kill: kill.start()
     peak, stop = {'rss': 0, 'anon': 0}, threading.Event()
     def sample(): # the process tree's resident memory, every half second: all of it, and its own (not file pages)
+        tr, i = open(trace, 'a') if trace else None, 0
         while not stop.wait(0.5):
-            m = tree_memory(p.pid); peak.update({k: max(peak[k], m[k]) for k in peak})
+            m = tree_memory(p.pid); peak.update({k: max(peak[k], m[k]) for k in peak}); i += 1
+            if tr and i % 60 == 0: print(f"{time.time() - t0:.0f} {m['rss'] // 1024} {m['anon'] // 1024}", file=tr, flush=True)
+        if tr: tr.close()
     th = threading.Thread(target=sample, daemon=True); th.start()
     _, status, _ = os.wait4(p.pid, 0)
     stop.set(); th.join()
@@ -176,6 +182,19 @@ def stage_extract(work, a, rows):
         rows.append(("captionlab extract, all images at that rate", round(total / rate, 0), f"{rate:.1f} images/s",
                      None, du(store), 'extrapolated'))
 
+def stage_extract_all(work, a, rows):
+    """`captionlab extract` of every image into a store of its own (`run/features-all`), to the end: run again after
+    an interruption, it goes on from the rows it has, and the table says how many it started from"""
+    store = work/'run'/'features-all'
+    cmd = [CLI, 'extract', '--data', 'hub', '--out', str(store), '--weights', str(work/'resnet50-random.pth'),
+           '--device', 'cpu', '--num-workers', str(a.workers)]
+    before = done_rows(store)
+    r = run(cmd, work, log=work/f'extract-all-{int(time.time())}.log', trace=work/'extract-all.mem')
+    after = done_rows(store)
+    rows.append((f"captionlab extract, every image, from {before:,} rows there (exit status {r['rc']})", r['wall_s'],
+                 f"{(after - before) / max(r['wall_s'], 1e-9):.1f} images/s (start-up included)",
+                 (r['peak_rss_mb'], r['peak_anon_mb']), du(store), f"{after:,} rows done"))
+
 FILL = r'''
 import sys, numpy as np
 from captionlab.features import FeatureStore
@@ -252,13 +271,14 @@ def stage_evaluate(work, a, rows):
                  (r['peak_rss_mb'], r['peak_anon_mb']), du(work/'report'), 'measured' if done else 'killed'))
 
 STAGES = dict(standin=stage_standin, weights=stage_weights, records=stage_records, speed=stage_speed,
-              extract=stage_extract, fill=stage_fill, train=stage_train, evaluate=stage_evaluate)
+              extract=stage_extract, extract_all=stage_extract_all, fill=stage_fill, train=stage_train, evaluate=stage_evaluate)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--work', required=True, help='folder for the stand-in and the run (tens of GB)')
     ap.add_argument('--n', type=int, default=31014, help='images of the stand-in (default: the real count)')
-    ap.add_argument('--stages', nargs='+', default=list(STAGES), choices=list(STAGES))
+    ap.add_argument('--stages', nargs='+', default=[s for s in STAGES if s != 'extract_all'], choices=list(STAGES),
+                    help='default: all but extract_all (hours on a CPU)')
     ap.add_argument('--extract-seconds', type=float, default=300, help='extraction time before the kill')
     ap.add_argument('--resume-seconds', type=float, default=120, help='extraction time after the resume')
     ap.add_argument('--workers', type=int, default=1, help='image decoding workers of `captionlab extract`')
