@@ -31,7 +31,7 @@ class FeatureStore:
                  writable:bool=False, # open the array for writing
                 ):
         self.path, self.index, self.writable = Path(path), index, writable
-        self._array = self._fd = self._rfd = None  # opened on demand
+        self._array = self._fd = self._rfd = self._offset = None  # opened (read) on demand
         self.rows = index['rows']                                   # image id → row
         self.done = np.frombuffer(index['done'].encode(), np.uint8) == ord('1')  # (N,) bool, a copy
 
@@ -65,9 +65,9 @@ class FeatureStore:
     def __getstate__(self): return {**self.__dict__, '_array': None, '_fd': None, '_rfd': None}  # never the data
     def close(self):
         "Release the file handles (reopened on demand)."
-        for fd in (self._fd, self._rfd):
+        fds, self._array, self._fd, self._rfd = (self._fd, self._rfd), None, None, None
+        for fd in fds:
             if fd is not None: os.close(fd)
-        self._array = self._fd = self._rfd = None
     def __del__(self):
         try: self.close()
         except Exception: pass
@@ -100,12 +100,18 @@ class FeatureStore:
         if not hasattr(os, 'preadv'): return np.array(self.array[r])  # (Windows) a copy from the memory map
         if self._rfd is None: self._rfd = os.open(self.path/self.ARRAY, os.O_RDONLY)
         out = np.empty(self.shape[1:], np.float16); buf = memoryview(out).cast('B')
-        pos, got = self.array.offset + r * buf.nbytes, 0  # (the .npy header comes first)
+        pos, got = self._data_offset() + r * buf.nbytes, 0
         while got < len(buf):  # a read may return less than asked
             k = os.preadv(self._rfd, [buf[got:]], pos + got)
             if k == 0: raise OSError(f"{self.path/self.ARRAY} ends inside row {r}: the file was cut short")
             got += k
         return out
+    def _data_offset(self)->int: # where row 0 starts in the .npy file, after its header
+        if self._offset is None:
+            with open(self.path/self.ARRAY, 'rb') as f:
+                fmt = np.lib.format; v = fmt.read_magic(f)
+                (fmt.read_array_header_1_0 if v == (1, 0) else fmt.read_array_header_2_0)(f); self._offset = f.tell()
+        return self._offset
     def __repr__(self):
         return (f"FeatureStore({str(self.path)!r}: {len(self)}/{self.shape[0]} images × {self.shape[1:]} from "
                 f"{self.index['encoder']} [{self.index['weights']}], {len(self.failed)} unreadable, complete={self.complete})")
@@ -118,7 +124,7 @@ class FeatureStore:
         if not self.writable: raise PermissionError(f"{self.path} was opened for reading")
         if self._fd is None: self._fd = os.open(self.path/self.ARRAY, os.O_RDWR)
         feats, rows = np.ascontiguousarray(feats, np.float16), np.asarray(rows)
-        row_bytes, start = feats[0].nbytes, self.array.offset  # the .npy header comes first
+        row_bytes, start = feats[0].nbytes, self._data_offset()
         cuts = np.flatnonzero(np.diff(rows) != 1) + 1
         for a, b in zip([0, *cuts], [*cuts, len(rows)]):
             buf, pos = memoryview(feats[a:b]).cast('B'), start + int(rows[a]) * row_bytes
