@@ -21,13 +21,15 @@ Stages:
   full size without hours of extraction);
 - train: `captionlab train` with the classic recipe in a pseudo-terminal, killed after `--train-seconds`: the time
   to its first batch, batches per second, peak memory, and an epoch extrapolated;
+- train_resume (only when named): `captionlab train` until its first epoch is saved, killed a random 30-180 s into
+  the second, then resumed: the epoch's real time and the work the kill cost;
 - evaluate: `captionlab evaluate --beams 5` with METEOR on the 1,000 test images, with a checkpoint of the classic
   recipe's sizes and the real vocabulary but untrained (a trained one needs hours here): the machinery, timed.
 
 Peak memory is sampled every half second over the process and its children: all resident pages, and in brackets
-its own (anonymous) memory; the difference is file pages, such as those of the memory-mapped feature store, which the
-kernel drops when memory is short."""
-import argparse, json, os, re, signal, subprocess, sys, threading, time
+its own (anonymous) memory; the difference is file pages (the libraries' code, mapped files), which the kernel
+drops when memory is short."""
+import argparse, json, os, re, shutil, signal, subprocess, sys, threading, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,9 +55,11 @@ def kill_tree(pid: int):
         try: os.kill(p, signal.SIGKILL)
         except ProcessLookupError: pass
 
-def run(cmd: list, work: Path, seconds: float|None = None, log: Path|None = None, trace: Path|None = None) -> dict:
+def run(cmd: list, work: Path, seconds: float|None = None, log: Path|None = None, trace: Path|None = None,
+        kill_when=None) -> dict:
     """Run `cmd` (killed with SIGKILL after `seconds`, if given): wall time, peak RSS of the process tree, exit status;
-    with `trace`, a line of the tree's memory there every 30 s (seconds, resident MB, own MB), to show any growth"""
+    with `trace`, a line of the tree's memory there every 30 s (seconds, resident MB, own MB), to show any growth;
+    with `kill_when`, killed with SIGKILL once `kill_when()` is true (asked every half second)"""
     t0 = time.time()
     out = open(log, 'w') if log else subprocess.DEVNULL
     p = subprocess.Popen(cmd, env=env(work), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -64,8 +68,10 @@ def run(cmd: list, work: Path, seconds: float|None = None, log: Path|None = None
     peak, stop = {'rss': 0, 'anon': 0}, threading.Event()
     def sample(): # the process tree's resident memory, every half second: all of it, and its own (not file pages)
         tr, i = open(trace, 'a') if trace else None, 0
+        if tr: print(f"# {time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(map(str, cmd))}", file=tr, flush=True)
         while not stop.wait(0.5):
             m = tree_memory(p.pid); peak.update({k: max(peak[k], m[k]) for k in peak}); i += 1
+            if kill_when and kill_when(): kill_tree(p.pid)
             if tr and i % 60 == 0: print(f"{time.time() - t0:.0f} {m['rss'] // 1024} {m['anon'] // 1024}", file=tr, flush=True)
         if tr: tr.close()
     th = threading.Thread(target=sample, daemon=True); th.start()
@@ -78,7 +84,7 @@ def run(cmd: list, work: Path, seconds: float|None = None, log: Path|None = None
 
 def tree_memory(pid: int) -> dict:
     """KB resident in `pid` and the processes under it: in all, and anonymous (its own memory; the rest is file pages,
-    such as a memory-mapped feature store's, which the kernel can drop)"""
+    such as the libraries' code, which the kernel can drop)"""
     out = {'rss': 0, 'anon': 0}
     for q in descendants(pid):
         try: st = dict(l.split(':', 1) for l in Path(f'/proc/{q}/status').read_text().splitlines() if ':' in l)
@@ -239,6 +245,33 @@ def stage_train(work, a, rows):
     rows.append((f"  one epoch of {total:,} batches at that rate", round(total / rate), f"{rate:.2f} batches/s", None,
                  0., 'extrapolated'))
 
+def stage_train_resume(work, a, rows):
+    """`captionlab train` (classic recipe) on the store of extract_all (else the filled one) until its first epoch is
+    saved, killed with SIGKILL a random 30-180 s into the second, then `--resume`d for `--resume-seconds`: the first
+    epoch's real time, where the resumed run starts, and the work the kill cost"""
+    import random
+    complete = lambda d: json.loads((d/'index.json').read_text()).get('complete') if (d/'index.json').exists() else False
+    store = work/'run'/('features-all' if complete(work/'run'/'features-all') else 'features')
+    out = work/'run'/'train-resume'
+    shutil.rmtree(out, ignore_errors=True)  # an earlier run's last/ must not pass for this one's
+    cmd = [CLI, 'train', '--data', 'hub', '--features', str(store), '--out', str(out), '--device', 'cpu']
+    t0, saved, wait = time.time(), [], random.Random().uniform(30, 180)
+    def kill_when():
+        if not saved and (out/'last'/'model.safetensors').exists(): saved.append(time.time())
+        return bool(saved) and time.time() > saved[0] + wait
+    r1 = run(['script', '-qfec', ' '.join(cmd + ['--overwrite']), str(work/'train-resume-1.tty')], work,
+             log=work/'train-resume-1.log', kill_when=kill_when)
+    if not saved: rows.append(('captionlab train: no epoch saved', r1['wall_s'], '', None, 0., f"exit {r1['rc']}")); return
+    epoch1, lost = saved[0] - t0, r1['wall_s'] - (saved[0] - t0)
+    r2 = run(['script', '-qfec', ' '.join(cmd + ['--resume']), str(work/'train-resume-2.tty')], work,
+             seconds=a.resume_seconds, log=work/'train-resume-2.log')
+    said = re.search(r'resuming after epoch (\d+)', (work/'train-resume-2.tty').read_text(errors='replace'))
+    rows.append((f"captionlab train, {store.name}: start-up, epoch 1 and its validation, until last/ was saved",
+                 round(epoch1), '', (r1['peak_rss_mb'], r1['peak_anon_mb']), du(out), 'measured'))
+    rows.append((f"  killed (SIGKILL) {lost:.0f} s into epoch 2; --resume said: "
+                 f"{said.group(0) if said else 'nothing (see train-resume-2.tty)'}", r2['wall_s'], '',
+                 (r2['peak_rss_mb'], r2['peak_anon_mb']), du(out), f"{lost:.0f} s of work redone"))
+
 UNTRAINED = r'''
 import sys, torch
 from captionlab.pipeline import load_records
@@ -271,16 +304,17 @@ def stage_evaluate(work, a, rows):
                  (r['peak_rss_mb'], r['peak_anon_mb']), du(work/'report'), 'measured' if done else 'killed'))
 
 STAGES = dict(standin=stage_standin, weights=stage_weights, records=stage_records, speed=stage_speed,
-              extract=stage_extract, extract_all=stage_extract_all, fill=stage_fill, train=stage_train, evaluate=stage_evaluate)
+              extract=stage_extract, extract_all=stage_extract_all, fill=stage_fill, train=stage_train,
+              train_resume=stage_train_resume, evaluate=stage_evaluate)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--work', required=True, help='folder for the stand-in and the run (tens of GB)')
     ap.add_argument('--n', type=int, default=31014, help='images of the stand-in (default: the real count)')
-    ap.add_argument('--stages', nargs='+', default=[s for s in STAGES if s != 'extract_all'], choices=list(STAGES),
-                    help='default: all but extract_all (hours on a CPU)')
+    ap.add_argument('--stages', nargs='+', default=[s for s in STAGES if s not in ('extract_all', 'train_resume')], choices=list(STAGES),
+                    help='default: all but extract_all and train_resume (hours on a CPU)')
     ap.add_argument('--extract-seconds', type=float, default=300, help='extraction time before the kill')
-    ap.add_argument('--resume-seconds', type=float, default=120, help='extraction time after the resume')
+    ap.add_argument('--resume-seconds', type=float, default=120, help='time a resumed extraction or training runs')
     ap.add_argument('--workers', type=int, default=1, help='image decoding workers of `captionlab extract`')
     ap.add_argument('--train-seconds', type=float, default=240, help='training time before the kill')
     ap.add_argument('--evaluate-seconds', type=float, default=1800, help='most time evaluation may take')

@@ -128,6 +128,10 @@ if __name__ == '__main__':
     ap.add_argument('--captions-only', action='store_true',
                     help="rewrite only the annotation CSV of a stand-in already there (its images stay: same ids)")
     a = ap.parse_args()
-    if a.captions_only:
-        write_annotations(snapshot(Path(a.out)), a.n, a.seed); print('rewrote', snapshot(Path(a.out))/'flickr_annotations_30k.csv')
+    if a.captions_only:  # the images stay, so their names must be the ones this --n and --seed give
+        snap = snapshot(Path(a.out))
+        with zipfile.ZipFile(snap/'flickr30k-images.zip') as z: have = {Path(n).name for n in z.namelist()}
+        if have != {f'{i}.jpg' for i in photo_ids(a.n, a.seed)}:
+            raise SystemExit(f"{snap}: its images are not those of --n {a.n} --seed {a.seed}; write the stand-in again")
+        write_annotations(snap, a.n, a.seed); print('rewrote', snap/'flickr_annotations_30k.csv')
     else: write(Path(a.out), a.n, a.seed, a.workers)
