@@ -251,7 +251,7 @@ def stage_train_resume(work, a, rows):
     epoch's real time, where the resumed run starts, and the work the kill cost"""
     import random
     complete = lambda d: json.loads((d/'index.json').read_text()).get('complete') if (d/'index.json').exists() else False
-    store = work/'run'/('features-all' if complete(work/'run'/'features-all') else 'features')
+    store = work/'run'/(a.train_store or ('features-all' if complete(work/'run'/'features-all') else 'features'))
     out = work/'run'/'train-resume'
     shutil.rmtree(out, ignore_errors=True)  # an earlier run's last/ must not pass for this one's
     cmd = [CLI, 'train', '--data', 'hub', '--features', str(store), '--out', str(out), '--device', 'cpu']
@@ -317,6 +317,8 @@ def main():
     ap.add_argument('--resume-seconds', type=float, default=120, help='time a resumed extraction or training runs')
     ap.add_argument('--workers', type=int, default=1, help='image decoding workers of `captionlab extract`')
     ap.add_argument('--train-seconds', type=float, default=240, help='training time before the kill')
+    ap.add_argument('--train-store', choices=['features', 'features-all'],
+                    help="train_resume's store: the filled one or extract_all's (default: extract_all's when complete)")
     ap.add_argument('--evaluate-seconds', type=float, default=1800, help='most time evaluation may take')
     a = ap.parse_args()
     work = Path(a.work); work.mkdir(parents=True, exist_ok=True)
