@@ -166,10 +166,18 @@ def done_rows(store: Path) -> int:
     try: return json.loads((store/'index.json').read_text())['done'].count('1')
     except (OSError, ValueError, KeyError): return 0
 
+def extract_cmd(work, store, a) -> list:
+    "The user's `captionlab extract` into `store`, with the stand-in's random ResNet50 weights, on the CPU"
+    return [CLI, 'extract', '--data', 'hub', '--out', str(store), '--weights', str(work/'resnet50-random.pth'),
+            '--device', 'cpu', '--num-workers', str(a.workers)]
+
+def in_pty(cmd: list, tty: Path) -> list:
+    "`cmd` in a pseudo-terminal (`script`), so its progress bars draw as in a terminal; what it shows goes to `tty`"
+    return ['script', '-qfec', ' '.join(cmd), str(tty)]
+
 def stage_extract(work, a, rows):
     store = work/'run'/'features'
-    cmd = [CLI, 'extract', '--data', 'hub', '--out', str(store), '--weights', str(work/'resnet50-random.pth'),
-           '--device', 'cpu', '--num-workers', str(a.workers)]
+    cmd = extract_cmd(work, store, a)
     before = done_rows(store)
     r1 = run(cmd, work, seconds=a.extract_seconds, log=work/'extract-1.log')
     had = done_rows(store)
@@ -192,8 +200,7 @@ def stage_extract_all(work, a, rows):
     """`captionlab extract` of every image into a store of its own (`run/features-all`), to the end: run again after
     an interruption, it goes on from the rows it has, and the table says how many it started from"""
     store = work/'run'/'features-all'
-    cmd = [CLI, 'extract', '--data', 'hub', '--out', str(store), '--weights', str(work/'resnet50-random.pth'),
-           '--device', 'cpu', '--num-workers', str(a.workers)]
+    cmd = extract_cmd(work, store, a)
     before = done_rows(store)
     r = run(cmd, work, log=work/f'extract-all-{int(time.time())}.log', trace=work/'extract-all.mem')
     after = done_rows(store)
@@ -229,7 +236,7 @@ def stage_train(work, a, rows):
     out = work/'run'/'train'
     cmd = [CLI, 'train', '--data', 'hub', '--features', str(work/'run'/'features'),
            '--out', str(out), '--device', 'cpu', '--overwrite']
-    r = run(['script', '-qfec', ' '.join(cmd), str(work/'train.tty')], work, seconds=a.train_seconds,
+    r = run(in_pty(cmd, work/'train.tty'), work, seconds=a.train_seconds,
             log=work/'train.log')
     text = (work/'train.tty').read_text(errors='replace') if (work/'train.tty').exists() else ''
     seen = [(int(m.group(1)), int(m.group(2)), m.group(3)) for m in BATCH.finditer(text)]
@@ -259,11 +266,11 @@ def stage_train_resume(work, a, rows):
     def kill_when():
         if not saved and (out/'last'/'model.safetensors').exists(): saved.append(time.time())
         return bool(saved) and time.time() > saved[0] + wait
-    r1 = run(['script', '-qfec', ' '.join(cmd + ['--overwrite']), str(work/'train-resume-1.tty')], work,
+    r1 = run(in_pty(cmd + ['--overwrite'], work/'train-resume-1.tty'), work,
              log=work/'train-resume-1.log', kill_when=kill_when)
     if not saved: rows.append(('captionlab train: no epoch saved', r1['wall_s'], '', None, 0., f"exit {r1['rc']}")); return
     epoch1, lost = saved[0] - t0, r1['wall_s'] - (saved[0] - t0)
-    r2 = run(['script', '-qfec', ' '.join(cmd + ['--resume']), str(work/'train-resume-2.tty')], work,
+    r2 = run(in_pty(cmd + ['--resume'], work/'train-resume-2.tty'), work,
              seconds=a.resume_seconds, log=work/'train-resume-2.log')
     said = re.search(r'resuming after epoch (\d+)', (work/'train-resume-2.tty').read_text(errors='replace'))
     rows.append((f"captionlab train, {store.name}: start-up, epoch 1 and its validation, until last/ was saved",
@@ -296,7 +303,7 @@ def stage_evaluate(work, a, rows):
     subprocess.run([PY, '-c', UNTRAINED, str(store), str(ckpt)], env=env(work), check=True)
     cmd = [CLI, 'evaluate', '--checkpoint', str(ckpt), '--data', 'hub', '--features',
            str(store), '--beams', '5', '--out', str(work/'report'), '--device', 'cpu']
-    r = run(['script', '-qfec', ' '.join(cmd), str(work/'evaluate.tty')], work, seconds=a.evaluate_seconds,
+    r = run(in_pty(cmd, work/'evaluate.tty'), work, seconds=a.evaluate_seconds,
             log=work/'evaluate.log')
     done = (work/'report'/'metrics.json').exists()
     rows.append(("captionlab evaluate --beams 5, METEOR, 1,000 test images (an untrained classic decoder)",
