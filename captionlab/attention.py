@@ -36,12 +36,14 @@ class SoftAttention(nn.Module):
                 proj:torch.Tensor=None,    # (B, P, A) `project(feats)`; computed here if None
                 mask:torch.Tensor=None,    # (B, P) bool, True for cells to attend to
                 q_add:torch.Tensor=None,   # (B, [K,] A) more query, added to W_h h (the decoder's last word, lesson 04)
+                e_add:torch.Tensor=None,   # (B, [K,] P) more score per cell, added to e (coverage, lesson 04)
                )->tuple:                   # context (B, [K,] C), weights (B, [K,] P)
         if proj is None: proj = self.project(feats)         # (B, P, A)
         one = h.dim() == 2
         q = self.dec_att(h[:, None] if one else h)            # (B, K, A)
         if q_add is not None: q = q + (q_add[:, None] if one else q_add)  # (B, K, A)
         e = self.scores(proj, q, mask)                        # (B, K, P)
+        if e_add is not None: e = e + (e_add[:, None] if one else e_add)  # (B, K, P)
         alpha = e.softmax(-1)                                 # (B, K, P)
         ctx = alpha @ feats                                   # (B, K, C)
         return (ctx[:, 0], alpha[:, 0]) if one else (ctx, alpha)

@@ -28,9 +28,14 @@ def field_defaults(module: str, # e.g. 'captionlab.training'
             except ValueError: pass # a default that is a name (e.g. MAX_LEN), not a literal
     return out
 
-def _pairs(s: str) -> tuple:
-    "An argparse type: 'purple:circle,green:square' -> (('purple', 'circle'), ('green', 'square'))."
+def _pairs(s: str) -> tuple|int:
+    "An argparse type: 'purple:circle,green:square' -> (('purple', 'circle'), ('green', 'square')); 'random:3' -> 3."
     from captionlab.shapes import COLOURS, SHAPES
+    if s.strip().startswith('random:'):
+        k = s.strip()[len('random:'):]
+        if not k.isdigit() or not 1 <= int(k) <= 12: raise argparse.ArgumentTypeError(
+            f"random:K draws K colour+shape pairs, K from 1 to 12, got {s!r}")
+        return int(k)
     pairs = tuple(tuple(x.strip().split(':')) for x in s.split(',') if x.strip())
     bad = [':'.join(x) for x in pairs if len(x) != 2 or x[0] not in COLOURS or x[1] not in SHAPES]
     if bad or not pairs: raise argparse.ArgumentTypeError(
@@ -111,10 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--seed', type=int, help='training seed: initial weights, batch order, dropout (default 42)')
     p.add_argument('--select', choices=['loss', 'cider'], help="which epoch the checkpoint keeps: the best validation loss "
                    "(default) or the best CIDEr-D of greedy captions of the validation scenes")
-    p.add_argument('--holdout', type=_pairs, default=(), metavar='COLOUR:SHAPE,...',
+    p.add_argument('--holdout', type=_pairs, default=(), metavar='COLOUR:SHAPE,...|random:K',
                    help='colour+shape pairs kept out of training, scored apart on the test scenes that show them '
                         f'(the test world is drawn on until at least {COMPOSITIONAL_SCENES} do; e.g. '
-                        'purple:circle,green:square)')
+                        'purple:circle,green:square), or random:K for K pairs drawn from --holdout-seed')
+    p.add_argument('--holdout-seed', type=int, default=None, help='the seed that draws the pairs of --holdout '
+                   'random:K (default 0); every colour and every shape keeps some pair in training')
     p.add_argument('--no-meteor', action='store_true', help='skip METEOR (saves the Java start-up)')
     p.add_argument('--threads', type=int, default=0, help='torch CPU threads (default 0: torch\'s default, one per core)')
     p.add_argument('--overwrite', action='store_true', help='rebuild the whole folder, scenes and features included')
@@ -220,11 +227,19 @@ def main(argv: list|None = None): # arguments (default: sys.argv[1:])
         if not isinstance(e, _errors()): raise
         print(f"captionlab {a.command}: error: {e}", file=sys.stderr); raise SystemExit(1)
 
+def _holdout(a) -> tuple:
+    "The demo's held-out pairs: those of --holdout, or K drawn from --holdout-seed for random:K."
+    from captionlab.shapes import draw_holdout
+    if isinstance(a.holdout, int): return tuple(draw_holdout(a.holdout, a.holdout_seed or 0))
+    if a.holdout_seed is not None: raise ValueError("--holdout-seed draws the pairs of --holdout random:K; "
+                                                    "with --holdout COLOUR:SHAPE,... the pairs are given")
+    return a.holdout
+
 def _run(a):
     from captionlab.pipeline import run_demo, extract, load_records
     if a.command == 'demo':
         run_demo(a.out, a.n_train, a.n_test, a.epochs, meteor=not a.no_meteor, progress=not a.quiet,
-                 threads=a.threads or None, overwrite=a.overwrite, seed=a.seed, holdout=a.holdout,
+                 threads=a.threads or None, overwrite=a.overwrite, seed=a.seed, holdout=_holdout(a),
                  select=a.select)
     elif a.command == 'extract':
         store = extract(load_records(a.data, a.images), a.out, a.encoder, a.weights, a.batch_size, a.num_workers,

@@ -34,6 +34,13 @@ class DecoderConfig:
     deep_word:bool=True   # the deep output also reads the previous word, Eq. 7's E y (False: h and the context only)
     init:str='mean'       # first LSTM state: 'mean' from the mean feature (the paper), 'learned' a learned constant
     word_query:bool=False # the attention query also reads the last word: W_h h + W_y E y (else h alone, the paper)
+    context_words:tuple=() # groups of word ids (e.g. colours, shapes, sizes) whose word is read from the context
+                           # alone; the language state only picks the group (needs `deep_output`; (): off, the paper)
+
+    coverage:bool=False   # each cell's score also reads the attention it has had so far (Tu et al. 2016; off: the paper)
+
+    def __post_init__(self): # groups as tuples of ints, also when they come back from JSON as lists
+        self.context_words = tuple(tuple(int(i) for i in g) for g in self.context_words if len(g))
 
 # %% ../nbs/04_decoder.ipynb #9e16e5f1
 class PlainDecoder(nn.Module):
@@ -51,8 +58,10 @@ class PlainDecoder(nn.Module):
         if cfg.word_query: self.word_att = nn.Linear(E, A, bias=False)  # W_y: the last word's share of the query
         self.lstm = nn.LSTMCell(E + C, H)
         self.drop = nn.Dropout(cfg.dropout)
+        if cfg.coverage: self.cov_w = nn.Parameter(torch.zeros(1))   # u: e += u · (attention so far)
         if cfg.deep_output: self.out_h, self.out_z = nn.Linear(H, E), nn.Linear(C, E, bias=False)
         self.fc = nn.Linear(E if cfg.deep_output else H, V)
+        if cfg.context_words: self._context_words(cfg)
 
     def output(self,
                h,   # (.., H) LSTM states
@@ -62,8 +71,31 @@ class PlainDecoder(nn.Module):
         "Word scores: `fc(h)`, or with `deep_output` Eq. 7, `fc(tanh(E y + L_h h + L_z z))` (no E y if not `deep_word`)."
         if not self.cfg.deep_output: return self.fc(self.drop(h))          # (.., V)
         word = self.embed(tok) if self.cfg.deep_word else 0.                # (.., E): E y, the previous word
-        out = word + self.out_h(self.drop(h)) + self.out_z(ctx)             # (.., E)
-        return self.fc(self.drop(torch.tanh(out)))                          # (.., V)
+        out = self.drop(torch.tanh(word + self.out_h(self.drop(h)) + self.out_z(ctx)))  # (.., E)
+        if not self.cfg.context_words: return self.fc(out)                  # (.., V)
+        return self.factored(self.fc(out), self.kind(out), ctx)             # (.., V) log-probabilities
+
+    def _context_words(self, cfg):
+        "The factored output's layers: a score per group from the deep output, per word in it from the context."
+        ids = [i for g in cfg.context_words for i in g]
+        if not cfg.deep_output: raise ValueError("context_words reads the context z: it needs deep_output=True")
+        if len(set(ids)) != len(ids) or not all(4 <= i < cfg.vocab_size for i in ids):
+            raise ValueError(f"context_words: each word once, ids of words (4..{cfg.vocab_size - 1}), not {ids}")
+        self.register_buffer('ctx_ids', torch.tensor(ids), persistent=False)   # (n,) the grouped words
+        self.kind = nn.Linear(cfg.emb_dim, len(cfg.context_words))            # which group comes next
+        self.ctx_fc = nn.Linear(cfg.enc_dim, len(ids))                       # which word of it: from z alone
+
+    def factored(self,
+                 logits, # (.., V) the deep output's word scores (those of grouped words are not used)
+                 kind,   # (.., G) the deep output's score of each group
+                 ctx,    # (.., C) gated contexts
+                ):       # log-probabilities (.., V)
+        "log p(w) = log p(group | h, z) + log p(w | group, z): which word of a group is read from z alone."
+        V, sizes = logits.shape[-1], [len(g) for g in self.cfg.context_words]
+        top = torch.cat([logits.index_fill(-1, self.ctx_ids, float('-inf')), kind], -1).log_softmax(-1)  # (.., V+G)
+        within = self.ctx_fc(ctx).split(sizes, -1)                          # G x (.., n_g)
+        lp = torch.cat([top[..., V + g, None] + w.log_softmax(-1) for g, w in enumerate(within)], -1)  # (.., n)
+        return top[..., :V].index_copy(-1, self.ctx_ids, lp)                # (.., V)
 
     def init_state(self,
                    feats, # (B, P, C) image features
@@ -80,11 +112,13 @@ class PlainDecoder(nn.Module):
              proj,  # (B, P, A) `attention.project(feats)`, computed once
              tok,   # (B,) the previous word
              h, c,  # (B, H) LSTM state
+             cov=None, # (B, P) each cell's attention so far (with `coverage` only)
             ):      # new h, c (B, H), attention weights (B, P), gated context (B, C)
         "One plain decoder step: look, gate, read the last word, update the LSTM."
         e = self.embed(tok)                                      # (B, E)
         qy = self.word_att(e) if self.cfg.word_query else None   # (B, A): the last word joins the query
-        ctx, alpha = self.attention(feats, h, proj, q_add=qy)    # (B, C), (B, P)
+        ea = self.cov_w * cov if self.cfg.coverage else None     # (B, P): cells already looked at
+        ctx, alpha = self.attention(feats, h, proj, q_add=qy, e_add=ea)  # (B, C), (B, P)
         ctx = self.gate(h) * ctx                                 # (B, C)
         x = torch.cat([e, ctx], -1)                              # (B, E + C)
         h, c = self.lstm(x, (h, c))                              # (B, H), (B, H)
@@ -99,9 +133,11 @@ class PlainDecoder(nn.Module):
         proj = self.attention.project(feats)                     # (B, P, A)
         h, c = self.init_state(feats)                            # (B, H)
         hs, alphas, ctxs = [], [], []
+        cov = feats.new_zeros(feats.shape[:2]) if self.cfg.coverage else None  # (B, P)
         for t in range(x.shape[1]):
-            h, c, a, z = self.step(feats, proj, x[:, t], h, c)   # (B, H), (B, H), (B, P), (B, C)
+            h, c, a, z = self.step(feats, proj, x[:, t], h, c, cov)  # (B, H), (B, H), (B, P), (B, C)
             hs.append(h); alphas.append(a); ctxs.append(z)
+            if cov is not None: cov = cov + a                    # (B, P)
         logits = self.output(torch.stack(hs, 1), x, torch.stack(ctxs, 1))  # (B, T, V)
         return logits, torch.stack(alphas, 1)                    # (B, T, V), (B, T, P)
 
@@ -172,6 +208,7 @@ class _DecodeState:
     h:torch.Tensor            # (B, K, H)
     c:torch.Tensor            # (B, K, H)
     fast:bool=True            # the fused step (False: `PlainDecoder.step`, K = 1 only)
+    cov:torch.Tensor=None     # (B, K, P) each cell's attention so far (with `coverage` only)
 
 class CaptionDecoder(PlainDecoder):
     "Show, Attend and Tell decoder with the fused fast path; same parameters and checkpoints as `PlainDecoder`."
@@ -197,12 +234,15 @@ class CaptionDecoder(PlainDecoder):
             mem.acc = ([], [])
             h = _DeferredGrads.apply(h, mem.acc, mem.w_h, mem.w_z)                  # (B, 1, H)
         hs, hp, alphas = [], [], []                                                 # h after and before each step
+        cov = feats.new_zeros(B, 1, feats.shape[1]) if self.cfg.coverage else None  # (B, 1, P)
         for t, b in enumerate(running):
             if b == 0: break
             m, x = (mem, gx[t]) if b == B else (mem.head(b), gx[t][:b])             # the b captions still running
             hp.append(h[:b, 0])
-            h, c, a = self._cell(m, x[:, None], h[:b], c[:b])                       # (b, 1, H), (b, 1, H), (b, 1, P)
+            if cov is not None: cov = cov[:b]                                       # (b, 1, P)
+            h, c, a = self._cell(m, x[:, None], h[:b], c[:b], cov)                  # (b, 1, H), (b, 1, H), (b, 1, P)
             hs.append(h[:, 0]); alphas.append(a[:, 0])
+            if cov is not None: cov = cov + a                                       # (b, 1, P)
         deep = self.cfg.deep_output                                                 # contexts rebuilt once, after the loop
         if not shrink:
             alphas = torch.stack(alphas, 1)                                         # (B, T, P)
@@ -232,13 +272,14 @@ class CaptionDecoder(PlainDecoder):
         if self.cfg.word_query: gx = torch.cat([self.word_att(e), gx], -1)               # (N, A + 4H)
         return gx.view(*tokens.shape, -1)                                                # (.., [A +] 4H)
 
-    def _cell(self, mem:_Memory, gx, h, c):
-        "One fast step for K states per image: gx (B, K, [A +] 4H) from `_word_gates`, h, c (B, K, H)."
+    def _cell(self, mem:_Memory, gx, h, c, cov=None):
+        "One fast step for K states per image: gx (B, K, [A +] 4H) from `_word_gates`, h, c (B, K, H), cov (B, K, P)."
         A, H = self.cfg.att_dim, self.cfg.hid_dim
         acc_h, acc_z = mem.acc or (None, None)
         q, g, hh = (_linear(h, mem.w_h, acc_h) + mem.b_h).split([A, 1, 4 * H], -1)     # (B, K, A), (B, K, 1), (B, K, 4H)
         if self.cfg.word_query: qy, gx = gx.split([A, 4 * H], -1); q = q + qy            # (B, K, A), (B, K, 4H)
-        alpha = _scores(self.attention, mem.proj, q).softmax(-1)                         # (B, K, P)
+        e = _scores(self.attention, mem.proj, q)                                         # (B, K, P)
+        alpha = (e if cov is None else e + self.cov_w * cov).softmax(-1)                 # (B, K, P)
         z = alpha @ mem.fz if mem.fz is not None else _linear(alpha @ mem.feats, mem.w_z, acc_z)  # (B, K, 4H)
         gates = gx + hh + torch.sigmoid(g) * z                                           # (B, K, 4H)
         i, f, _, o = torch.sigmoid(gates).chunk(4, -1)                                   # (B, K, H) each
@@ -257,7 +298,8 @@ class CaptionDecoder(PlainDecoder):
         pre = fast and beams * max_len > feats.shape[1]                          # W_iz f pays off: more steps than cells
         mem = self._memory(feats, precompute_ctx=pre)
         h, c = (s[:, None] for s in self.init_state(feats))                       # (B, 1, H): one per image
-        return _DecodeState(mem, h, c, fast)
+        cov = feats.new_zeros(feats.shape[0], 1, feats.shape[1]) if self.cfg.coverage else None  # (B, 1, P)
+        return _DecodeState(mem, h, c, fast, cov)
 
     def decode_step(self,
                     words:torch.Tensor,   # (N,) the last word of each state, N = B·K, image by image
@@ -266,13 +308,17 @@ class CaptionDecoder(PlainDecoder):
         "Scores of the next word for every state, with the fused cell on K states per image."
         B, K = state.h.shape[:2]
         tok, mem, h = words.view(B, K), state.mem, state.h                        # (B, K), (B, K, H)
+        cov = state.cov
         if not state.fast:                                                        # the plain step, K = 1
-            h, c, alpha, ctx = self.step(mem.feats, mem.proj, tok[:, 0], h[:, 0], state.c[:, 0])  # (B, H), (B, P)
-            return self.output(h, tok[:, 0], ctx), alpha, replace(state, h=h[:, None], c=c[:, None])  # (B, V)
-        h1, c, alpha = self._cell(mem, self._word_gates(tok), h, state.c)         # (B, K, H), (B, K, P)
+            h, c, alpha, ctx = self.step(mem.feats, mem.proj, tok[:, 0], h[:, 0], state.c[:, 0],
+                                         None if cov is None else cov[:, 0])      # (B, H), (B, P)
+            cov = None if cov is None else cov + alpha[:, None]                   # (B, 1, P)
+            return self.output(h, tok[:, 0], ctx), alpha, replace(state, h=h[:, None], c=c[:, None], cov=cov)
+        h1, c, alpha = self._cell(mem, self._word_gates(tok), h, state.c, cov)    # (B, K, H), (B, K, P)
         ctx = self.gate(h) * (alpha @ mem.feats) if self.cfg.deep_output else None  # (B, K, C)
         logits = self.output(h1, tok, ctx)                                        # (B, K, V)
-        return logits.flatten(0, 1), alpha.flatten(0, 1), replace(state, h=h1, c=c)  # (N, V), (N, P)
+        cov = None if cov is None else cov + alpha                                # (B, K, P)
+        return logits.flatten(0, 1), alpha.flatten(0, 1), replace(state, h=h1, c=c, cov=cov)  # (N, V), (N, P)
 
     def reorder_state(self,
                       state:'_DecodeState', # K states per image
@@ -281,7 +327,8 @@ class CaptionDecoder(PlainDecoder):
         "The states `index`, each continuing one of its own image's states; the memory stays once per image."
         B, K = state.h.shape[:2]
         beam = index.view(B, -1) - torch.arange(B, device=index.device)[:, None] * K  # (B, K') within the image
-        return replace(state, h=_pick(state.h, beam), c=_pick(state.c, beam))     # (B, K', H)
+        cov = None if state.cov is None else _pick(state.cov, beam)               # (B, K', P)
+        return replace(state, h=_pick(state.h, beam), c=_pick(state.c, beam), cov=cov)  # (B, K', H)
 
 # %% ../nbs/04_decoder.ipynb #72e572ea
 @runtime_checkable

@@ -15,8 +15,8 @@ __all__ = ['PUNCTUATIONS', 'LINE_BREAKS', 'RELATIONS', 'QUALITY_BAR', 'java_avai
            'ptb_tokenize', 'tokenization_info', 'meteor_scorer', 'caption_metrics', 'generate', 'generate_beams',
            'score_generated', 'score_decoding', 'show_gallery', 'attention_heatmap', 'show_attention',
            'attention_explorer', 'placement_holds', 'content_correct', 'ratio', 'share', 'content_accuracy',
-           'relation_accuracy', 'box_cover', 'attention_grounding', 'compositional_accuracy', 'sixth_captions',
-           'shapes_quality']
+           'relation_accuracy', 'box_cover', 'attention_grounding', 'names_pair', 'compositional_accuracy',
+           'sixth_captions', 'shapes_quality']
 
 # %% ../nbs/06_evaluation.ipynb #0de6a82b
 import numpy as np
@@ -433,17 +433,28 @@ def attention_grounding(records: list, # ShapesWorld records
     return dict(n_words=n, hit=share(hits), mass=ratio(sum(mass), n), chance=ratio(sum(chance), n)) # None: no word
 
 # %% ../nbs/06_evaluation.ipynb #f67d0e20
+def names_pair(caption: str, # a generated caption
+               objs: list, # the scene's objects
+               pair: tuple, # (colour, shape)
+              ) -> bool:
+    "Does `caption` name an object of the scene that is of this colour and shape, with both words?"
+    toks = clean_caption(caption).split()
+    return any(k is not None and (objs[k]['colour'], objs[k]['shape']) == tuple(pair)
+               for k, _, _ in match_mentions(toks, objs, sizes=False))
+
 def compositional_accuracy(records: list, # ShapesWorld test records
                            generated: dict, # from `generate`
                            holdout, # the (colour, shape) pairs kept out of training
                            sizes: bool = False, # also require right sizes
-                          ) -> dict: # holdout, n_scenes, content_accuracy (on them), others (on the rest)
+                          ) -> dict: # holdout, n_scenes, content_accuracy (on them), others (on the rest), pairs
     "Content accuracy on the scenes that show a colour+shape pair the model never saw, and on the other scenes."
     held = {tuple(h) for h in holdout}
     unseen = [r for r in records if shows_any(r.meta['objects'], held)]
     rest = [r for r in records if not shows_any(r.meta['objects'], held)]
+    pairs = {f'{c} {s}': share([names_pair(generated[r.image_id].text, r.meta['objects'], (c, s))
+                                 for r in unseen if r.image_id in generated and shows_any(r.meta['objects'], {(c, s)})]) for c, s in sorted(held)}
     return dict(holdout=sorted(held), n_scenes=len(unseen), content_accuracy=content_accuracy(unseen, generated, sizes),
-                others=content_accuracy(rest, generated, sizes))
+                others=content_accuracy(rest, generated, sizes), pairs=pairs) # pairs: share of its scenes naming it
 
 # %% ../nbs/06_evaluation.ipynb #ceec64a7
 def sixth_captions(records: list, # ShapesWorld records

@@ -18,7 +18,7 @@ from .data import ImageRecord, clean_caption, load_karpathy_json
 # %% auto #0
 __all__ = ['COLOURS', 'SHAPES', 'SIZES', 'RGB', 'SIZE_FRAC', 'INVERSE', 'sample_scene', 'draw_object', 'render_scene', 'relation',
            'relation_holds', 'scene_captions', 'match_mentions', 'world_scene', 'shows_any', 'make_shapes_world',
-           'shapes_records', 'scenes_for', 'object_masks', 'cell_cover', 'cell_labels', 'show_scenes']
+           'shapes_records', 'scenes_for', 'draw_holdout', 'object_masks', 'cell_cover', 'cell_labels', 'show_scenes']
 
 # %% ../nbs/01_shapes.ipynb #0d57c77c
 COLOURS = ['red', 'green', 'blue', 'yellow', 'purple', 'orange']
@@ -216,6 +216,20 @@ def scenes_for(n:int, # scenes wanted that show none of the held-out pairs (with
         got += shows_any(world_scene(seed, i, size, max_objects)[0], held) == showing; i += 1
     return i
 
+
+# %% ../nbs/01_shapes.ipynb #12652ede
+def draw_holdout(k:int, # how many (colour, shape) pairs to hold out
+                 seed:int=0, # the draw's seed
+                )->list: # k (colour, shape) pairs, sorted
+    "`k` colour+shape pairs drawn at random from `seed`, leaving every colour and every shape some pair in training."
+    pairs = [(c, s) for c in COLOURS for s in SHAPES]
+    if not 1 <= k < len(pairs): raise ValueError(f"k must be 1 to {len(pairs) - 1} pairs, not {k}")
+    rng = random.Random(f'holdout-{seed}-{k}')
+    for _ in range(1000):
+        held = sorted(rng.sample(pairs, k))
+        left = [p for p in pairs if p not in held]
+        if {c for c, _ in left} == set(COLOURS) and {s for _, s in left} == set(SHAPES): return held
+    raise ValueError(f"no draw of {k} pairs leaves every colour and every shape in training: hold out fewer")
 
 # %% ../nbs/01_shapes.ipynb #8877b9d1
 def object_masks(objs:list[dict], size:int=224)->np.ndarray:
