@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from captionlab import decoder as D
 from captionlab.shapes import make_shapes_world
-from captionlab.pipeline import (load_records, extract, default_min_freq, DEMO_DECODER, DEMO_TRAIN, DEMO_EPOCHS,
+from captionlab.pipeline import (word_groups, load_records, extract, default_min_freq, DEMO_DECODER, DEMO_TRAIN, DEMO_EPOCHS,
                                  DEMO_POSITIONS)
 from captionlab.features import CellPositions, preload
 from captionlab.data import PAD, Vocab, CaptionDataset, split_records
@@ -113,7 +113,7 @@ def reference(rev):
     return mod.CaptionDecoder, mod.DecoderConfig
 
 def batches(data, n):
-    "The first n training batches of the demo (its default seed), and the vocabulary size and feature width."
+    "The first n training batches of the demo (its default seed), the vocabulary size, the feature width and the vocabulary."
     if not (data/'data'/'shapes.json').exists(): make_shapes_world(data/'data', 4000, seed=0)
     recs = load_records(data/'data')
     fs = extract(recs, data/'features', 'shapes-cnn', progress=False)
@@ -124,7 +124,7 @@ def batches(data, n):
     feats = preload(CellPositions(fs, DEMO_POSITIONS), [r.image_id for r in sp['train']])
     ds = CaptionDataset(sp['train'], feats, vocab, cfg.max_len)
     C = feats[sp['train'][0].image_id].shape[1]
-    return [b for _, b in zip(range(n), make_loader(ds, cfg))], len(vocab), C
+    return [b for _, b in zip(range(n), make_loader(ds, cfg))], len(vocab), C, vocab
 
 def step(m, b):
     "Forward, the demo's loss, backward; the loss."
@@ -152,10 +152,11 @@ def main():
     p.add_argument('--threads', type=int, default=None, help='torch threads (default: torch\'s, the cores)')
     a = p.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
-    bs, V, C = batches(Path(a.data), a.batches)
+    bs, V, C, vocab = batches(Path(a.data), a.batches)
+    dec = dict(DEMO_DECODER, context_words=word_groups(DEMO_DECODER['context_words'], vocab)) # words -> ids
     Ref, RefConfig = reference(a.ref)
     def make(cls, cfg):
-        torch.manual_seed(0); return cls(cfg(vocab_size=V, enc_dim=C, **DEMO_DECODER))
+        torch.manual_seed(0); return cls(cfg(vocab_size=V, enc_dim=C, **dec))
     ref, ours = make(Ref, RefConfig), make(VARIANTS.get(a.variant, CaptionDecoder), DecoderConfig)
     ours.load_state_dict(ref.state_dict())
     lr = DEMO_TRAIN['lr']

@@ -53,6 +53,7 @@ from captionlab.decoder import CaptionDecoder, DecoderConfig
 from captionlab.training import train, caption_loss, TrainConfig
 from captionlab.features import CellPositions
 from captionlab.decoder import register_decoder
+from captionlab.pipeline import word_groups
 
 RUNS = { # name -> (decoder overrides, training overrides), applied on top of the demo's settings
     'demo': ({}, {'sched': 'cos'}),      # the demo as it is
@@ -85,7 +86,7 @@ RUNS = { # name -> (decoder overrides, training overrides), applied on top of th
     'demo-nowq': ({'word_query': False}, {'sched': 'cos'}),    # the paper's query (the demo before 2026-11-26)
     'demo-nowq-sup03': ({'word_query': False}, {'sched': 'cos', 'sup': 0.3}),
     'demo-zeroctx': ({'zeroctx': True}, {'sched': 'cos'}),
-    'demo-cov': ({'coverage': True}, {'sched': 'cos'}),          # + coverage: the attention sees how much each cell got so far
+    'demo-cov': ({'cov_inside': True, 'coverage': False}, {'sched': 'cos'}),          # + coverage: the attention sees how much each cell got so far
     'demo-sup03': ({}, {'sched': 'cos', 'sup': 0.3}),
 }
 # The experiments. Each is a subclass or a loss handed to `captionlab.training.train` (`decoder_cls`, `loss_fn`,
@@ -97,14 +98,15 @@ class SweepConfig(DecoderConfig):
     zeroctx: bool = False  # the LSTM never reads the context: it reaches the words only through the deep output
     ctxdrop: float = 0.    # training hides the context from the LSTM at random steps (the deep output still reads it)
     hard: bool = False     # training attends to one sampled cell (straight-through Gumbel-softmax); decoding stays soft
-    coverage: bool = False # coverage (Tu et al. 2016; See et al. 2017): each cell's attention so far enters its score
+    cov_inside: bool = False # coverage inside the tanh (Tu et al. 2016; See et al. 2017): w_c per attention unit
+                             # (the library's `coverage` adds u · coverage to the score, outside the tanh)
 
 class SweepDecoder(CaptionDecoder):
     """`CaptionDecoder` with the sweep's experiments (`SweepConfig`); fused fast paths only (no `fast=False`).
 Coverage: scores w.tanh(W_f f + W_h h + w_c cov), cov = each cell's attention so far; it rides in c: (.., H + P)."""
     def __init__(self, cfg: SweepConfig):
         super().__init__(cfg)
-        if cfg.coverage: self.cov_att = nn.Parameter(torch.zeros(cfg.att_dim)) # w_c, zero: starts as the model without it
+        if cfg.cov_inside: self.cov_att = nn.Parameter(torch.zeros(cfg.att_dim)) # w_c, zero: starts as the model without it
         if cfg.zeroctx: # the context's LSTM input weights are zero and stay zero
             E = cfg.emb_dim
             with torch.no_grad(): self.lstm.weight_ih[:, E:] = 0
@@ -112,22 +114,23 @@ Coverage: scores w.tanh(W_f f + W_h h + w_c cov), cov = each cell's attention so
 
     def init_state(self, feats):
         h, c = super().init_state(feats)                                               # (B, H), (B, H)
-        if not self.cfg.coverage: return h, c
+        if not self.cfg.cov_inside: return h, c
         return h, torch.cat([c, c.new_zeros(*c.shape[:-1], feats.shape[1])], -1)      # (B, H + P): nothing seen yet
 
-    def _cell(self, mem, gx, h, c):
+    def _cell(self, mem, gx, h, c, cov_lib=None):
         x = self.cfg
         if x.ctxdrop and self.training: # these steps' LSTM reads a zero context
             B, K = h.shape[:2]
             keep = (torch.rand(B, K, 1, device=h.device) >= x.ctxdrop).float() / (1 - x.ctxdrop)  # (B, K, 1)
             mem = D._Memory(mem.feats * keep[:, :1], mem.proj, mem.w_h, mem.b_h, mem.w_z, None, mem.acc)
-        if not (x.coverage or x.hard or x.temp != 1.): return super()._cell(mem, gx, h, c)
+        if not (x.cov_inside or x.hard or x.temp != 1.): return super()._cell(mem, gx, h, c, cov_lib)
+        if cov_lib is not None: raise ValueError("the sweep's experiments do not combine with the library's coverage")
         A, H = x.att_dim, x.hid_dim                # the fused step of CaptionDecoder._cell, with the scores changed
-        if x.coverage: c, cov = c.split([H, c.shape[-1] - H], -1)                     # (B, K, H), (B, K, P)
+        if x.cov_inside: c, cov = c.split([H, c.shape[-1] - H], -1)                     # (B, K, H), (B, K, P)
         acc_h, acc_z = mem.acc or (None, None)
         q, g, hh = (D._linear(h, mem.w_h, acc_h) + mem.b_h).split([A, 1, 4 * H], -1)  # (B, K, A), (B, K, 1), (B, K, 4H)
         if x.word_query: qy, gx = gx.split([A, 4 * H], -1); q = q + qy
-        if x.coverage:
+        if x.cov_inside:
             e = self.attention.score(torch.tanh(mem.proj[:, None] + q[:, :, None] + cov[..., None] * self.cov_att))
             e = e.squeeze(-1)                                                          # (B, K, P)
         else: e = D._scores(self.attention, mem.proj, q)                               # (B, K, P)
@@ -137,7 +140,7 @@ Coverage: scores w.tanh(W_f f + W_h h + w_c cov), cov = each cell's attention so
         gates = gx + hh + torch.sigmoid(g) * z
         i, f, _, o = torch.sigmoid(gates).chunk(4, -1)
         c = f * c + i * torch.tanh(gates[..., 2 * H:3 * H])
-        return o * torch.tanh(c), torch.cat([c, cov + alpha], -1) if x.coverage else c, alpha
+        return o * torch.tanh(c), torch.cat([c, cov + alpha], -1) if x.cov_inside else c, alpha
 
 register_decoder('bench.SweepDecoder', SweepDecoder, SweepConfig) # its checkpoints load with load_checkpoint here
 
@@ -210,6 +213,7 @@ def datasets(recs, feats, cfg, dec, pos, dataset_cls=CaptionDataset, config_cls=
                 min_freq=min_freq)
     if pos: feats = CellPositions(feats, pos)
     P, C = feats[sp['train'][0].image_id].shape
+    if dec.get('context_words'): dec = dict(dec, context_words=word_groups(dec['context_words'], vocab)) # words -> ids
     dcfg = config_cls(vocab_size=len(vocab), enc_dim=C, **{k: v for k, v in dec.items() if v is not None})
     tr, va = (dataset_cls(sp[k], feats, vocab, cfg.max_len) for k in ('train', 'val'))
     return tr, va, vocab, dcfg, meta, {k: [r.image_id for r in v] for k, v in sp.items()}
@@ -258,7 +262,7 @@ def one_run(args):
     dec_o, tr_o = RUNS[name]
     recs, val, test = (shapes_records(out/'data'/w) for w in ('train', 'val', 'test'))
     dec = dict(DEMO_DECODER, **dec_o)
-    experiment = any(k in dec for k in ('temp', 'zeroctx', 'ctxdrop', 'hard', 'coverage')) # else the demo's decoder
+    experiment = any(k in dec for k in ('temp', 'zeroctx', 'ctxdrop', 'hard', 'cov_inside')) # else the demo's decoder
     decoder_cls, config_cls = (SweepDecoder, SweepConfig) if experiment else (CaptionDecoder, DecoderConfig)
     run_dir, rows = out/'runs'/f'{name}-s{seed}', []
     tr = {k: v for k, v in dict(DEMO_TRAIN, **tr_o).items() if k != 'max_time'}

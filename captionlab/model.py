@@ -128,10 +128,10 @@ SHAPES_NOTE = ("this does not look like a ShapesWorld scene, and the model was t
 def _model_config(encoder_name, encoder_weights, encoder_config, decoder, cell_positions=0., data='', metrics=None,
                   metrics_note='', training=None, image_size=224)->CaptionModelConfig:
     "The config of a model of these parts (`CaptionModel.from_parts`; `from_checkpoint` without an encoder)."
-    from captionlab import __version__
+    from captionlab import __version__ # the decoder's config as its JSON will read back (tuples as lists)
     return CaptionModelConfig(encoder_name=encoder_name, encoder_weights=encoder_weights, encoder_config=encoder_config,
                               cell_positions=float(cell_positions or 0.), image_size=image_size,
-                              decoder_kind=decoder_kind(decoder), decoder_config=asdict(decoder.cfg), data=data,
+                              decoder_kind=decoder_kind(decoder), decoder_config=json.loads(json.dumps(asdict(decoder.cfg))), data=data,
                               metrics=dict(metrics or {}), metrics_note=metrics_note, training=dict(training or {}),
                               captionlab_version=__version__)
 
