@@ -324,7 +324,7 @@ DEMO_DECODER = dict(emb_dim=64, hid_dim=128, att_dim=64, dropout=0., deep_output
                     context_words=(('small', 'large'), ('red', 'green', 'blue', 'yellow', 'purple', 'orange'),
                                    ('circle', 'square', 'triangle'))) # SIZES, COLOURS, SHAPES (no import: --help stays light)
 DEMO_TRAIN = dict(lr=8e-3, batch_size=256, warmup=50, lr_schedule='cosine', att_lambda=0.,
-                  label_smoothing=0.1) # see the note above
+                  label_smoothing=0.1, pair_prior=0.35) # see the note above
 DEMO_EPOCHS = 9 # the cosine plan: the learning rate reaches 0 at the end of the last epoch
 DEMO_SCENES = 4000 # training + validation scenes (ShapesWorld seed 0)
 DEMO_TEST_WORLD = 3 # the test scenes' world: a seed never used to train or to choose the recipe

@@ -12,8 +12,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['toy_captioning_data', 'caption_loss', 'TrainConfig', 'is_improvement', 'validation_cider', 'seed_everything',
-           'make_loader', 'lr_at', 'replan_cosine', 'drop_words', 'read_run', 'train_epoch', 'validation_loss',
-           'TrainResult', 'train', 'plot_losses']
+           'make_loader', 'lr_at', 'replan_cosine', 'drop_words', 'PairPrior', 'read_run', 'train_epoch',
+           'validation_loss', 'TrainResult', 'train', 'plot_losses']
 
 # %% ../nbs/05_training.ipynb #5c4abfab
 import torch
@@ -63,13 +63,17 @@ def caption_loss(logits: torch.Tensor, # (B, T-1, V) scores for the next word
                  att_lambda: float = 1.0, # λ of the penalty
                  extra=None, # the batch's third item (`collate_captions`: the lengths); unused here, see `train`
                  label_smoothing: float = 0., # ε: aim at 1 − ε for the true word and ε spread over all V words
+                 fit_logits: torch.Tensor|None = None, # (B, T-1, V) what the true word is fitted with (`PairPrior`)
                 ) -> tuple: # (loss, cross-entropy, number of target tokens)
     "Cross-entropy over the non-padding targets (label-smoothed if asked) plus λ·doubly stochastic penalty."
     targets = tokens[:, 1:].reshape(-1) # (B·(T-1),)
     flat = logits.reshape(-1, logits.shape[-1]).float() # (B·(T-1), V)
     ce = F.cross_entropy(flat, targets, ignore_index=PAD) # (): what validation reports, smoothed or not
-    fit = F.cross_entropy(flat, targets, ignore_index=PAD, label_smoothing=label_smoothing) if label_smoothing else ce
     mask = tokens[:, 1:] != PAD # (B, T-1)
+    if fit_logits is not None: # the true word from fit_logits; smoothing, and what is reported, from logits
+        nll = F.cross_entropy(fit_logits.reshape(flat.shape).float(), targets, ignore_index=PAD) # ()
+        fit = (1 - label_smoothing) * nll - label_smoothing * flat.log_softmax(-1).mean(-1)[mask.flatten()].mean()
+    else: fit = F.cross_entropy(flat, targets, ignore_index=PAD, label_smoothing=label_smoothing) if label_smoothing else ce
     loss = fit + att_lambda * doubly_stochastic_penalty(alphas.float(), mask) if att_lambda else fit # ()
     return loss, ce, int(mask.sum())
 
@@ -88,6 +92,7 @@ class TrainConfig:
     att_lambda: float = 1.0 # λ of the doubly stochastic attention penalty
     word_dropout: float = 0. # share of input words read as <unk> in training (`drop_words`; 0: off)
     label_smoothing: float = 0. # ε of `caption_loss`'s label smoothing (0: off)
+    pair_prior: float = 0. # weight of `PairPrior` in training: the words of one object, against their pairing (0: off)
     max_len: int = MAX_LEN # max words per caption
     seed: int = 42 # seeds the initial weights, the batch order and dropout of every epoch
     amp: bool = True # mixed precision (used on CUDA only)
@@ -101,6 +106,7 @@ class TrainConfig:
             raise ValueError(f"label_smoothing is a share of the target, from 0 up to (not including) 1: {self.label_smoothing}")
         if not 0 <= self.word_dropout < 1:
             raise ValueError(f"word_dropout is a share of the words, from 0 up to (not including) 1: {self.word_dropout}")
+        if self.pair_prior < 0: raise ValueError(f"pair_prior is a weight, 0 (off) or more: {self.pair_prior}")
 
 # %% ../nbs/05_training.ipynb #17463d1e
 def is_improvement(score: float, # this epoch's validation loss, or its CIDEr-D with select='cider'
@@ -218,9 +224,60 @@ def _word_generator(cfg: TrainConfig, epoch: int, rank: int = 0) -> torch.Genera
     "The draws of `drop_words` in one epoch of one process: from `(seed, epoch, rank)` alone."
     return torch.Generator().manual_seed(_epoch_seed(cfg, epoch, rank) + 500)
 
+# %% ../nbs/05_training.ipynb #0a8d65f8
+class PairPrior:
+    "Training captions' expert for `context_words`: log p(w | u) − log p(w) for words w, u of one object."
+    def __init__(self, groups:tuple, # `DecoderConfig.context_words`: groups of word ids
+                 captions:list, # the training captions, token ids
+                 vocab_size:int, # V
+                 weight:float=1., # the expert's weight in the product (`TrainConfig.pair_prior`)
+                 smooth:float=1., # added to every count of a pair
+                ):
+        ids = [i for g in groups for i in g]; n = len(ids)
+        self.ids, self.sizes, self.weight = torch.tensor(ids), [len(g) for g in groups], weight
+        self.row = torch.full((vocab_size,), n).index_copy(0, self.ids, torch.arange(n)) # word -> row; n: none
+        rows = self.row[nn.utils.rnn.pad_sequence([torch.as_tensor(t) for t in captions], True, PAD)] # (N, L)
+        counts = torch.zeros(n + 1, n + 1)                                  # (n+1, n+1): said in one object
+        for d, ok in self._links(rows):
+            counts.index_put_((rows[:, :-d][ok], rows[:, d:][ok]), torch.ones(int(ok.sum())), accumulate=True)
+        counts = counts[:n, :n] + counts[:n, :n].T                          # (n, n), either order
+        group = torch.cat([torch.full((s,), k) for k, s in enumerate(self.sizes)]) # (n,)
+        self.table = torch.zeros(n + 1, n)                                  # (companion, word); row n: none
+        for g in range(len(groups)):
+            for h in range(len(groups)):
+                w, u = (group == g).nonzero()[:, 0], (group == h).nonzero()[:, 0]
+                if g == h: continue
+                c = counts[u][:, w] + smooth                                # (|u|, |w|)
+                self.table[u[:, None], w] = (c / c.sum(1, keepdim=True)).log() - (c.sum(0) / c.sum()).log()
+
+    def _links(self, rows): # for d = 1.. : (d, ok (N, L-d)) where words t and t+d are in one run of grouped words
+        grouped = rows != len(self.ids)                                     # (N, L)
+        for d in range(1, min(len(self.sizes), rows.shape[1])):
+            ok = grouped[:, d:].clone()
+            for j in range(d): ok &= grouped[:, j:j + ok.shape[1]]
+            yield d, ok
+
+    def bias(self, targets): # (B, T) true next words -> (B, T, n) the expert's log-ratio of each grouped word
+        rows, table = self.row.to(targets.device)[targets], self.table.to(targets.device)
+        out = table.new_zeros(*targets.shape, len(self.ids))                # (B, T, n)
+        for d, ok in self._links(rows):
+            out[:, :-d] += ok[..., None] * table[rows[:, d:]]                 # its companion d words later
+            out[:, d:] += ok[..., None] * table[rows[:, :-d]]                 # and d words earlier
+        return self.weight * out
+
+    def __call__(self,
+                 logits, # (B, T, V) the decoder's log-probabilities (`context_words`: already normalised)
+                 tokens, # (B, T+1) <bos> words <eos> <pad>...: the targets are tokens[:, 1:]
+                ):       # (B, T, V) log-probabilities of the product
+        "The product: within each group, the decoder's log-probabilities plus the expert's; each group keeps its mass."
+        lp = logits.float().log_softmax(-1); ids = self.ids.to(lp.device)
+        mine, its = lp[..., ids].split(self.sizes, -1), self.bias(tokens[:, 1:]).split(self.sizes, -1)
+        both = [m + b - (m + b).logsumexp(-1, keepdim=True) + m.logsumexp(-1, keepdim=True) for m, b in zip(mine, its)]
+        return lp.index_copy(-1, ids, torch.cat(both, -1))                  # (B, T, V)
+
 # %% ../nbs/05_training.ipynb #fc7e8a93
 _RESUME_FIXED = ('seed', 'batch_size', 'lr', 'lr_schedule', 'warmup', 'att_lambda', 'word_dropout', 'label_smoothing',
-                 'max_len', 'grad_clip', 'min_delta', 'amp', 'select')
+                 'pair_prior', 'max_len', 'grad_clip', 'min_delta', 'amp', 'select')
 
 def _read_run(out_dir) -> dict:
     "`read_run` with the decoder's kind and config as recorded (a str and a dict): no class needed."
@@ -305,6 +362,7 @@ def train_epoch(model, dl, opt, cfg: TrainConfig, device, scaler=None,
                 epoch: int = 0, # which epoch this is (sets the learning rate of a schedule)
                 loss_fn=caption_loss, # `(logits, alphas, tokens, att_lambda, extra) -> (loss, ce, n)`
                 restart: tuple|None = None, # (epoch, rate) a resume re-planned the cosine from (`replan_cosine`)
+                prior: PairPrior|None = None, # the true words are fitted with this expert's product (`pair_prior`)
                ) -> float:
     "One pass over `dl`; returns the mean training loss per batch."
     model.train(); dt = _amp_dtype(device, cfg); tot, n = 0., 0
@@ -317,7 +375,8 @@ def train_epoch(model, dl, opt, cfg: TrainConfig, device, scaler=None,
         feats, tokens = feats.to(device, non_blocking=True), tokens.to(device, non_blocking=True) # (B, P, C), (B, T)
         with torch.autocast(device.type, dtype=dt, enabled=dt is not None):
             logits, alphas = model(feats, drop_words(tokens, cfg.word_dropout, words)) # (B, T-1, V), (B, T-1, P)
-        loss, ce, _ = loss_fn(logits, alphas, tokens, cfg.att_lambda, extra, **smooth) # the true words as targets
+        fit = dict(smooth, fit_logits=prior(logits, tokens)) if prior else smooth # (B, T-1, V) the product
+        loss, ce, _ = loss_fn(logits, alphas, tokens, cfg.att_lambda, extra, **fit) # the true words as targets
         opt.zero_grad(set_to_none=True)
         if scaler is not None and scaler.is_enabled(): scaler.scale(loss).backward(); scaler.unscale_(opt)
         else: loss.backward()
@@ -370,6 +429,18 @@ def _takes(fn, name: str) -> bool:
     except (TypeError, ValueError): return True # no signature to read: let the call decide
     return any(p.name == name or p.kind == p.VAR_KEYWORD for p in ps)
 
+def _pair_prior(cfg: TrainConfig, dec_cfg, train_ds, loss_fn) -> PairPrior|None:
+    "The expert of `cfg.pair_prior` from the training captions, or None; a clear error where it cannot work."
+    if not cfg.pair_prior: return None
+    groups = getattr(dec_cfg, 'context_words', ())
+    if not groups: raise ValueError(f"pair_prior={cfg.pair_prior}: its expert scores the decoder's word groups; set "
+                                    "DecoderConfig.context_words (lesson 04)")
+    if not _takes(loss_fn, 'fit_logits'):
+        raise ValueError(f"pair_prior={cfg.pair_prior}: the loss_fn {getattr(loss_fn, '__name__', loss_fn)} takes no "
+                         "fit_logits argument (caption_loss does)")
+    caps = [t for _, t in train_ds.items] if hasattr(train_ds, 'items') else [train_ds[i][1] for i in range(len(train_ds))]
+    return PairPrior(groups, caps, dec_cfg.vocab_size, cfg.pair_prior)
+
 # %% ../nbs/05_training.ipynb #d4c75f9e
 def train(cfg: TrainConfig, # hyper-parameters
           train_ds, # `CaptionDataset` of training captions
@@ -399,6 +470,7 @@ def train(cfg: TrainConfig, # hyper-parameters
     if cfg.label_smoothing and not _takes(loss_fn, 'label_smoothing'): # checked now, not at the first batch
         raise ValueError(f"label_smoothing={cfg.label_smoothing}: the loss_fn {getattr(loss_fn, '__name__', loss_fn)} "
                          "takes no label_smoothing argument (caption_loss does)")
+    prior = _pair_prior(cfg, dec_cfg, train_ds, loss_fn) # checked now too
     if cfg.select == 'cider' and not _image_refs(val_ds)[1]: # checked now, not after the first epoch
         raise ValueError("select='cider': the validation set has no images to caption")
     if rank == 0 and out_dir.is_dir(): recover_checkpoint(best); recover_checkpoint(last) # finish a switch a crash interrupted
@@ -439,7 +511,7 @@ def train(cfg: TrainConfig, # hyper-parameters
         t0 = time.time()
         torch.manual_seed(_epoch_seed(cfg, epoch, rank)) # dropout of this epoch, its own in each process
         dl = make_loader(train_ds, cfg, epoch, True, distributed, collate_fn)
-        tl = train_epoch(net, dl, opt, cfg, device, scaler, pb, epoch, loss_fn, restart)
+        tl = train_epoch(net, dl, opt, cfg, device, scaler, pb, epoch, loss_fn, restart, prior)
         if distributed: # the mean over all processes' batches
             s = torch.tensor([tl * len(dl), len(dl)], dtype=torch.float64, device=device); dist.all_reduce(s)
             tl = (s[0] / s[1].clamp(min=1)).item()
