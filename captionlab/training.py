@@ -72,7 +72,8 @@ def caption_loss(logits: torch.Tensor, # (B, T-1, V) scores for the next word
     mask = tokens[:, 1:] != PAD # (B, T-1)
     if fit_logits is not None: # the true word from fit_logits; smoothing, and what is reported, from logits
         nll = F.cross_entropy(fit_logits.reshape(flat.shape).float(), targets, ignore_index=PAD) # ()
-        fit = (1 - label_smoothing) * nll - label_smoothing * flat.log_softmax(-1).mean(-1)[mask.flatten()].mean()
+        fit = (1 - label_smoothing) * nll - label_smoothing * flat.log_softmax(-1).mean(-1)[mask.flatten()].mean() \
+              if label_smoothing else nll
     else: fit = F.cross_entropy(flat, targets, ignore_index=PAD, label_smoothing=label_smoothing) if label_smoothing else ce
     loss = fit + att_lambda * doubly_stochastic_penalty(alphas.float(), mask) if att_lambda else fit # ()
     return loss, ce, int(mask.sum())
@@ -245,10 +246,14 @@ class PairPrior:
         self.table = torch.zeros(n + 1, n)                                  # (companion, word); row n: none
         for g in range(len(groups)):
             for h in range(len(groups)):
-                w, u = (group == g).nonzero()[:, 0], (group == h).nonzero()[:, 0]
                 if g == h: continue
+                w, u = (group == g).nonzero()[:, 0], (group == h).nonzero()[:, 0]
                 c = counts[u][:, w] + smooth                                # (|u|, |w|)
                 self.table[u[:, None], w] = (c / c.sum(1, keepdim=True)).log() - (c.sum(0) / c.sum()).log()
+
+    def to(self, device): # the tables on the training device, once: the batches' lookups stay there
+        self.ids, self.row, self.table = self.ids.to(device), self.row.to(device), self.table.to(device)
+        return self
 
     def _links(self, rows): # for d = 1.. : (d, ok (N, L-d)) where words t and t+d are in one run of grouped words
         grouped = rows != len(self.ids)                                     # (N, L)
@@ -258,11 +263,11 @@ class PairPrior:
             yield d, ok
 
     def bias(self, targets): # (B, T) true next words -> (B, T, n) the expert's log-ratio of each grouped word
-        rows, table = self.row.to(targets.device)[targets], self.table.to(targets.device)
-        out = table.new_zeros(*targets.shape, len(self.ids))                # (B, T, n)
+        rows = self.row[targets]                                            # (B, T)
+        out = self.table.new_zeros(*targets.shape, len(self.ids))           # (B, T, n)
         for d, ok in self._links(rows):
-            out[:, :-d] += ok[..., None] * table[rows[:, d:]]                 # its companion d words later
-            out[:, d:] += ok[..., None] * table[rows[:, :-d]]                 # and d words earlier
+            out[:, :-d] += ok[..., None] * self.table[rows[:, d:]]            # its companion d words later
+            out[:, d:] += ok[..., None] * self.table[rows[:, :-d]]            # and d words earlier
         return self.weight * out
 
     def __call__(self,
@@ -270,7 +275,7 @@ class PairPrior:
                  tokens, # (B, T+1) <bos> words <eos> <pad>...: the targets are tokens[:, 1:]
                 ):       # (B, T, V) log-probabilities of the product
         "The product: within each group, the decoder's log-probabilities plus the expert's; each group keeps its mass."
-        lp = logits.float().log_softmax(-1); ids = self.ids.to(lp.device)
+        lp, ids = logits.float().log_softmax(-1), self.ids
         mine, its = lp[..., ids].split(self.sizes, -1), self.bias(tokens[:, 1:]).split(self.sizes, -1)
         both = [m + b - (m + b).logsumexp(-1, keepdim=True) + m.logsumexp(-1, keepdim=True) for m, b in zip(mine, its)]
         return lp.index_copy(-1, ids, torch.cat(both, -1))                  # (B, T, V)
@@ -429,17 +434,21 @@ def _takes(fn, name: str) -> bool:
     except (TypeError, ValueError): return True # no signature to read: let the call decide
     return any(p.name == name or p.kind == p.VAR_KEYWORD for p in ps)
 
-def _pair_prior(cfg: TrainConfig, dec_cfg, train_ds, loss_fn) -> PairPrior|None:
-    "The expert of `cfg.pair_prior` from the training captions, or None; a clear error where it cannot work."
+def _check_loss_takes(loss_fn, name: str, option: str, value):
+    "A clear error now, not at the first batch, when `option=value` needs `loss_fn` to take the argument `name`."
+    if not _takes(loss_fn, name):
+        raise ValueError(f"{option}={value}: the loss_fn {getattr(loss_fn, '__name__', loss_fn)} takes no {name} "
+                         "argument (caption_loss does)")
+
+def _pair_prior(cfg: TrainConfig, dec_cfg, train_ds, loss_fn, device) -> PairPrior|None:
+    "The expert of `cfg.pair_prior` from the training captions, on `device`, or None; a clear error where it cannot work."
     if not cfg.pair_prior: return None
     groups = getattr(dec_cfg, 'context_words', ())
     if not groups: raise ValueError(f"pair_prior={cfg.pair_prior}: its expert scores the decoder's word groups; set "
                                     "DecoderConfig.context_words (lesson 04)")
-    if not _takes(loss_fn, 'fit_logits'):
-        raise ValueError(f"pair_prior={cfg.pair_prior}: the loss_fn {getattr(loss_fn, '__name__', loss_fn)} takes no "
-                         "fit_logits argument (caption_loss does)")
+    _check_loss_takes(loss_fn, 'fit_logits', 'pair_prior', cfg.pair_prior)
     caps = [t for _, t in train_ds.items] if hasattr(train_ds, 'items') else [train_ds[i][1] for i in range(len(train_ds))]
-    return PairPrior(groups, caps, dec_cfg.vocab_size, cfg.pair_prior)
+    return PairPrior(groups, caps, dec_cfg.vocab_size, cfg.pair_prior).to(device)
 
 # %% ../nbs/05_training.ipynb #d4c75f9e
 def train(cfg: TrainConfig, # hyper-parameters
@@ -467,10 +476,8 @@ def train(cfg: TrainConfig, # hyper-parameters
         torch.cuda.set_device(device)
     out_dir = Path(out_dir); last, best = out_dir/'last', out_dir/'best'
     splits = split_ids(splits)
-    if cfg.label_smoothing and not _takes(loss_fn, 'label_smoothing'): # checked now, not at the first batch
-        raise ValueError(f"label_smoothing={cfg.label_smoothing}: the loss_fn {getattr(loss_fn, '__name__', loss_fn)} "
-                         "takes no label_smoothing argument (caption_loss does)")
-    prior = _pair_prior(cfg, dec_cfg, train_ds, loss_fn) # checked now too
+    if cfg.label_smoothing: _check_loss_takes(loss_fn, 'label_smoothing', 'label_smoothing', cfg.label_smoothing)
+    prior = _pair_prior(cfg, dec_cfg, train_ds, loss_fn, device) # checked now too
     if cfg.select == 'cider' and not _image_refs(val_ds)[1]: # checked now, not after the first epoch
         raise ValueError("select='cider': the validation set has no images to caption")
     if rank == 0 and out_dir.is_dir(): recover_checkpoint(best); recover_checkpoint(last) # finish a switch a crash interrupted
