@@ -38,6 +38,8 @@ class DecoderConfig:
                            # alone; the language state only picks the group (needs `deep_output`; (): off, the paper)
 
     coverage:bool=False   # each cell's score also reads the attention it has had so far (Tu et al. 2016; off: the paper)
+    coverage_gate:bool=False # with `coverage`: its weight also reads the attention query, u + vᵀq_t, so each word
+                             # sets how far to keep off the cells already seen (off: one weight u for every word)
 
     def __post_init__(self): # groups as tuples of ints, also when they come back from JSON as lists
         self.context_words = tuple(tuple(int(i) for i in g) for g in self.context_words if len(g))
@@ -59,6 +61,8 @@ class PlainDecoder(nn.Module):
         self.lstm = nn.LSTMCell(E + C, H)
         self.drop = nn.Dropout(cfg.dropout)
         if cfg.coverage: self.cov_w = nn.Parameter(torch.zeros(1))   # u: e += u · (attention so far)
+        if cfg.coverage_gate and not cfg.coverage: raise ValueError("coverage_gate gates coverage: it needs coverage=True")
+        if cfg.coverage_gate: self.cov_v = nn.Parameter(torch.zeros(A))  # v: u + vᵀq (from 0, no random draw)
         if cfg.deep_output: self.out_h, self.out_z = nn.Linear(H, E), nn.Linear(C, E, bias=False)
         self.fc = nn.Linear(E if cfg.deep_output else H, V)
         if cfg.context_words: self._context_words(cfg)
@@ -117,12 +121,21 @@ class PlainDecoder(nn.Module):
         "One plain decoder step: look, gate, read the last word, update the LSTM."
         e = self.embed(tok)                                      # (B, E)
         qy = self.word_att(e) if self.cfg.word_query else None   # (B, A): the last word joins the query
-        ea = self.cov_w * cov if self.cfg.coverage else None     # (B, P): cells already looked at
+        ea = None
+        if self.cfg.coverage:                                    # cells already looked at
+            q = self.attention.dec_att(h) + (0. if qy is None else qy) if self.cfg.coverage_gate else None  # (B, A)
+            ea = self.coverage_weight(q) * cov                   # (B, P)
         ctx, alpha = self.attention(feats, h, proj, q_add=qy, e_add=ea)  # (B, C), (B, P)
         ctx = self.gate(h) * ctx                                 # (B, C)
         x = torch.cat([e, ctx], -1)                              # (B, E + C)
         h, c = self.lstm(x, (h, c))                              # (B, H), (B, H)
         return h, c, alpha, ctx
+
+    def coverage_weight(self,
+                        q=None, # (.., A) attention queries W_h h + W_y E y (with `coverage_gate` only)
+                       ):       # (.., 1) with `coverage_gate`, else (1,)
+        "The coverage weight: u, or with `coverage_gate` u + vᵀq for each query."
+        return self.cov_w + q @ self.cov_v[:, None] if self.cfg.coverage_gate else self.cov_w
 
     def forward_plain(self,
                       feats,  # (B, P, C) image features
@@ -279,7 +292,7 @@ class CaptionDecoder(PlainDecoder):
         q, g, hh = (_linear(h, mem.w_h, acc_h) + mem.b_h).split([A, 1, 4 * H], -1)     # (B, K, A), (B, K, 1), (B, K, 4H)
         if self.cfg.word_query: qy, gx = gx.split([A, 4 * H], -1); q = q + qy            # (B, K, A), (B, K, 4H)
         e = _scores(self.attention, mem.proj, q)                                         # (B, K, P)
-        alpha = (e if cov is None else e + self.cov_w * cov).softmax(-1)                 # (B, K, P)
+        alpha = (e if cov is None else e + self.coverage_weight(q) * cov).softmax(-1)    # (B, K, P)
         z = alpha @ mem.fz if mem.fz is not None else _linear(alpha @ mem.feats, mem.w_z, acc_z)  # (B, K, 4H)
         gates = gx + hh + torch.sigmoid(g) * z                                           # (B, K, 4H)
         i, f, _, o = torch.sigmoid(gates).chunk(4, -1)                                   # (B, K, H) each

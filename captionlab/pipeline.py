@@ -320,7 +320,8 @@ def save_attention(r, # a `Caption` of an image file (not one with an `error`)
 
 # %% ../nbs/07b_pipeline.ipynb #5b400c93
 DEMO_DECODER = dict(emb_dim=64, hid_dim=128, att_dim=64, dropout=0., deep_output=True, deep_word=False, init='learned',
-                    word_query=True, coverage=True, # coverage, and words read from the context (lesson 04): ShapesWorld's
+                    word_query=True, coverage=True, coverage_gate=True, # coverage read by each word, and words read
+                    # from the context (lesson 04): ShapesWorld's
                     context_words=(('small', 'large'), ('red', 'green', 'blue', 'yellow', 'purple', 'orange'),
                                    ('circle', 'square', 'triangle'))) # SIZES, COLOURS, SHAPES (no import: --help stays light)
 DEMO_TRAIN = dict(lr=8e-3, batch_size=256, warmup=50, lr_schedule='cosine', att_lambda=0.,
